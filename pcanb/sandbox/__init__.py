@@ -1,0 +1,119 @@
+"""The offline AWS Private CA sandbox: real cryptography, state on disk, boto3 talks to it.
+
+>>> sb = Sandbox(":memory:")
+>>> session = sb.boto3_session("us-east-1")    # a boto3 Session answered by the sandbox
+>>> sb.advance(days=400)                       # move sandbox time forward
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pcanb.sandbox.clock import Clock
+from pcanb.sandbox.engine import Engine
+from pcanb.sandbox.store import Store
+from pcanb.sandbox.wire import Wire
+
+DEFAULT_ACCOUNT = "111122223333"
+DEFAULT_REGION = "us-east-1"
+ACCESS_KEY = "AKIAPCANBSANDBOX0001"
+SECRET_KEY = "pcanb-sandbox-secret-key-not-a-real-credential"
+
+
+def default_path() -> Path:
+    """``$PCANB_SANDBOX``, else the user data directory (``~/.local/share/pcanb/sandbox``)."""
+    if os.environ.get("PCANB_SANDBOX"):
+        return Path(os.environ["PCANB_SANDBOX"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pcanb")) / "sandbox"
+
+
+class Sandbox:
+    """One sandbox directory: the SQLite store, the S3 files, the clock, the engine, the wire."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        if path == ":memory:":
+            self._tempdir = tempfile.TemporaryDirectory(prefix="pcanb-sandbox-")
+            path = self._tempdir.name
+        self.path = Path(path) if path is not None else default_path()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.account = account
+        self.default_region = region
+        self.store = Store(self.path / "sandbox.sqlite3")
+        self.clock = Clock(self.store)
+        self.s3 = self._make_s3()
+        self.engine = Engine(self.store, self.clock, self.s3)
+        self.wire = Wire(self)
+
+    def _make_s3(self) -> Any:
+        try:
+            from pcanb.sandbox.s3 import S3
+        except ImportError:
+            return None
+        return S3(self.path / "s3", now=self.now, account=self.account, region=self.default_region)
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.path} account={self.account} now={self.now():%Y-%m-%d %H:%M:%S}Z>"
+
+    # -- boto3 ---------------------------------------------------------------------------------
+
+    def boto3_session(self, region: str | None = None) -> Any:
+        """A boto3 Session whose acm-pca and s3 clients are answered by this sandbox."""
+        return self.wire.boto3_session(region or self.default_region, ACCESS_KEY, SECRET_KEY)
+
+    def handle(self, method: str, url: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+        """Answer one raw HTTP request (AWS JSON 1.1 for acm-pca, REST-XML for S3)."""
+        return self.wire.handle(method, url, headers, body)
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """Sandbox time (tz-aware UTC)."""
+        return self.clock.now()
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> datetime:
+        """Move sandbox time forward for every process sharing this sandbox; returns the new time."""
+        delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        return self.clock.advance(delta)
+
+    # -- settings and housekeeping ---------------------------------------------------------------
+
+    def configure(self, **settings: float) -> dict[str, float]:
+        """Set simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE)
+        and ``issuance_delay`` (IssueCertificate → GetCertificate ready)."""
+        return self.engine.configure(**settings)
+
+    def reset(self) -> None:
+        """Delete every CA, certificate, object and event; time and settings back to defaults."""
+        self.store.close()
+        for child in self.path.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        self.store = Store(self.path / "sandbox.sqlite3")
+        self.clock = Clock(self.store)
+        self.s3 = self._make_s3()
+        self.engine = Engine(self.store, self.clock, self.s3)
+
+    def close(self) -> None:
+        """Close the store; a ``:memory:`` sandbox's files are removed."""
+        self.store.close()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None

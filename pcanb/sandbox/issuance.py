@@ -1,0 +1,262 @@
+"""IssueCertificate and GetCertificate: templates, validity rules, serials, the issued record."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtensionOID
+
+from pcanb.sandbox import revocation_config, signing, validity
+from pcanb.sandbox.errors import (
+    InvalidArgsException,
+    InvalidStateException,
+    MalformedCSRException,
+    RequestInProgressException,
+    ResourceNotFoundException,
+)
+from pcanb.sandbox.state import CaRecord, Context, check_certificate_arn, load_ca
+from pcanb.sandbox.templates import TEMPLATES, IssueInputs, build_extensions, build_subject
+from pcanb.vocab import template_name
+from pcanb.x509.keys import key_algorithm_of
+from pcanb.x509.names import audit_subject
+
+IDEMPOTENCY_WINDOW = timedelta(minutes=5)
+SHORT_LIVED_LIMIT = timedelta(days=7)
+_ISSUE_STATE_MESSAGE = "The certificate authority is not in a valid state for issuing certificates."
+
+
+def new_serial() -> int:
+    """A 128-bit random serial with the top bit set (always 16 significant bytes, as AWS's)."""
+    return int.from_bytes(os.urandom(16), "big") | (1 << 127)
+
+
+def serial_arn_suffix(serial: int) -> str:
+    return format(serial, "032x")
+
+
+def parse_csr(data: bytes) -> x509.CertificateSigningRequest:
+    """The CSR in a request (PEM, or DER); ``MalformedCSRException`` for anything wrong with it."""
+    try:
+        if b"-----BEGIN" in data:
+            csr = x509.load_pem_x509_csr(data)
+        else:
+            csr = x509.load_der_x509_csr(data)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise MalformedCSRException(f"The CSR could not be parsed: {exc}") from None
+    try:
+        public_key = csr.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise MalformedCSRException("The CSR's public key type is not supported.") from None
+    if key_algorithm_of(public_key) is None:
+        raise MalformedCSRException(
+            "The CSR's public key is not one AWS Private CA signs (RSA 2048/3072/4096, EC P-256/"
+            "P-384/P-521 or ML-DSA)."
+        )
+    try:
+        valid = csr.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm):
+        valid = False
+    if not valid:
+        raise MalformedCSRException("The CSR signature does not verify with its own public key.")
+    try:
+        has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in csr.extensions)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise MalformedCSRException(f"The CSR extensions could not be parsed: {exc}") from None
+    if len(csr.subject) == 0 and not has_san:
+        raise MalformedCSRException(
+            "The CSR must contain a subject or a subject alternative name; it has neither."
+        )
+    return csr
+
+
+def _existing_by_token(db: sqlite3.Connection, ctx: Context, ca_arn: str, token: str) -> str | None:
+    since = (ctx.now - IDEMPOTENCY_WINDOW).timestamp()
+    row = db.execute(
+        "SELECT arn FROM certificates WHERE ca_arn = ? AND idempotency_token = ? AND issued_at >= ? "
+        "ORDER BY seq DESC LIMIT 1",
+        (ca_arn, token, since),
+    ).fetchone()
+    return row["arn"] if row else None
+
+
+def _check_ca_for_template(ca: CaRecord, ctx: Context, template, csr) -> None:
+    status = ca.status(ctx.now)
+    if template.is_root:
+        if ca.type != "ROOT":
+            raise InvalidArgsException(
+                f"Template {template.name} can only be used by a ROOT certificate authority to "
+                "sign its own certificate; this CA is SUBORDINATE."
+            )
+        if status not in ("PENDING_CERTIFICATE", "ACTIVE"):
+            raise InvalidStateException(_ISSUE_STATE_MESSAGE)
+        own = ca.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        theirs = csr.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        if own != theirs:
+            raise InvalidArgsException(
+                f"Template {template.name} signs the CA's own CSR; this CSR's public key is not "
+                "the certificate authority's key."
+            )
+        return
+    if status != "ACTIVE":
+        raise InvalidStateException(_ISSUE_STATE_MESSAGE)
+
+
+def _check_validity(ca: CaRecord, ctx: Context, template, start, end) -> None:
+    if start >= end:
+        raise InvalidArgsException(
+            f"ValidityNotBefore ({start:%Y-%m-%dT%H:%M:%SZ}) must be earlier than the end of the "
+            f"Validity ({end:%Y-%m-%dT%H:%M:%SZ})."
+        )
+    if template.is_root:
+        return
+    ca_cert = ca.certificate
+    assert ca_cert is not None
+    ca_end = ca_cert.not_valid_after_utc
+    if end > ca_end:
+        raise InvalidArgsException(
+            f"The Validity ends at {end:%Y-%m-%dT%H:%M:%SZ}, after the certificate authority's "
+            f"own certificate expires ({ca_end:%Y-%m-%dT%H:%M:%SZ}); choose a shorter validity."
+        )
+    if template.is_ca and end >= ca_end:
+        raise InvalidArgsException(
+            "A CA certificate's validity must end strictly before its issuer's "
+            f"({ca_end:%Y-%m-%dT%H:%M:%SZ})."
+        )
+    if ca.doc["UsageMode"] == "SHORT_LIVED_CERTIFICATE" and end - ctx.now > SHORT_LIVED_LIMIT:
+        raise InvalidArgsException(
+            "This certificate authority is in SHORT_LIVED_CERTIFICATE mode: certificates may "
+            "be valid for at most 7 days."
+        )
+
+
+def _check_path_length(ca: CaRecord, template) -> None:
+    if not template.is_ca or template.is_root:
+        return
+    assert ca.certificate is not None
+    try:
+        bc = ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return
+    wanted = template.basic_constraints.path_length
+    if bc.path_length is not None and (wanted is None or wanted >= bc.path_length):
+        raise InvalidArgsException(
+            f"Template {template.name} issues a CA certificate with path length {wanted}, but the "
+            f"issuing CA's own path length is {bc.path_length}; pick PathLen{max(bc.path_length - 1, 0)} "
+            "or lower."
+            if bc.path_length > 0
+            else f"The issuing CA has path length 0 and cannot issue CA certificates ({template.name})."
+        )
+
+
+def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    template_arn = req.get("TemplateArn") or f"arn:{ctx.partition}:acm-pca:::template/EndEntityCertificate/V1"
+    name = template_name(template_arn)
+    if name is None:
+        raise InvalidArgsException(
+            f"The template ARN {template_arn!r} does not name an AWS Private CA certificate "
+            "template, e.g. arn:aws:acm-pca:::template/EndEntityCertificate/V1."
+        )
+    template = TEMPLATES[name]
+    csr = parse_csr(req["Csr"])
+    _check_ca_for_template(ca, ctx, template, csr)
+    token = req.get("IdempotencyToken")
+    if token:
+        existing = _existing_by_token(db, ctx, ca.arn, token)
+        if existing:
+            return {"CertificateArn": existing}
+    ca_key_algorithm = signing.key_algorithm(ca.private_key)
+    signing.check_family(ca_key_algorithm, req["SigningAlgorithm"])
+    end = validity.not_after(req["Validity"], ctx.now)
+    start = validity.not_before(req.get("ValidityNotBefore"), ctx.now)
+    _check_validity(ca, ctx, template, start, end)
+    _check_path_length(ca, template)
+    config = ca.doc["RevocationConfiguration"]
+    inputs = IssueInputs(
+        template=template,
+        csr=csr,
+        api_passthrough=req.get("ApiPassthrough"),
+        issuer_public_key=ca.private_key.public_key(),
+        issuer_ski=_ski(ca.certificate),
+        crl_distribution_point=revocation_config.crl_distribution_point(
+            config, ca.ca_id, ca.region, ca.doc.get("CrlPartition")
+        ),
+        ocsp_url=revocation_config.ocsp_url(config, ca.region),
+    )
+    subject = build_subject(inputs)
+    issuer = subject if template.is_root else ca.certificate.subject
+    serial = new_serial()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(csr.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(end)
+    )
+    try:
+        for extension, critical in build_extensions(inputs, subject):
+            builder = builder.add_extension(extension, critical=critical)
+        certificate = signing.sign(builder, ca.private_key, req["SigningAlgorithm"])
+    except ValueError as exc:
+        raise InvalidArgsException(f"The certificate could not be built: {exc}") from None
+    arn = f"{ca.arn}/certificate/{serial_arn_suffix(serial)}"
+    now = ctx.now.timestamp()
+    db.execute(
+        "INSERT INTO certificates (arn, ca_arn, serial, der, subject, template_arn, issued_at, "
+        "not_before, not_after, available_at, idempotency_token) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            arn, ca.arn, format(serial, "x"),
+            certificate.public_bytes(serialization.Encoding.DER),
+            audit_subject(subject), template_arn, now, start.timestamp(), end.timestamp(),
+            now + float(ctx.settings.get("issuance_delay", 0)), token,
+        ),
+    )  # fmt: skip
+    engine.after_issue(db, ctx, ca)
+    return {"CertificateArn": arn}
+
+
+def _ski(certificate: x509.Certificate | None) -> bytes | None:
+    if certificate is None:
+        return None
+    try:
+        return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return None
+
+
+def get_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    ca_arn, _ = check_certificate_arn(req["CertificateArn"])
+    if ca_arn != ca.arn:
+        raise ResourceNotFoundException(
+            f"Certificate {req['CertificateArn']} was not issued by {ca.arn}."
+        )
+    row = db.execute(
+        "SELECT der, available_at FROM certificates WHERE arn = ?", (req["CertificateArn"],)
+    ).fetchone()
+    if row is None:
+        raise ResourceNotFoundException(f"Could not find certificate {req['CertificateArn']}.")
+    if row["available_at"] > ctx.now.timestamp():
+        raise RequestInProgressException(
+            "The certificate is not ready yet; wait with the certificate_issued waiter."
+        )
+    pem = x509.load_der_x509_certificate(row["der"]).public_bytes(serialization.Encoding.PEM)
+    out = {"Certificate": pem.decode().strip()}
+    if ca.cert_pem:
+        chain = [ca.cert_pem.strip()]
+        if ca.chain_pem:
+            chain.append(ca.chain_pem.strip())
+        out["CertificateChain"] = "\n".join(chain)
+    return out

@@ -1,0 +1,152 @@
+"""The sandbox's one SQLite database: WAL mode, one transaction per action, shared by processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cas (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    key_der BLOB NOT NULL,
+    csr_pem TEXT NOT NULL,
+    cert_pem TEXT,
+    chain_pem TEXT,
+    idempotency_token TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cas_by_owner ON cas (account, region);
+CREATE TABLE IF NOT EXISTS certificates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn TEXT NOT NULL UNIQUE,
+    ca_arn TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    der BLOB NOT NULL,
+    subject TEXT NOT NULL,
+    template_arn TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    not_before REAL NOT NULL,
+    not_after REAL NOT NULL,
+    available_at REAL NOT NULL,
+    revoked_at REAL,
+    revocation_reason TEXT,
+    requested_by TEXT,
+    idempotency_token TEXT,
+    UNIQUE (ca_arn, serial)
+);
+CREATE INDEX IF NOT EXISTS certificates_by_token ON certificates (ca_arn, idempotency_token);
+CREATE TABLE IF NOT EXISTS tags (
+    ca_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (ca_arn, key)
+);
+CREATE TABLE IF NOT EXISTS permissions (
+    ca_arn TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    source_account TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (ca_arn, principal, source_account)
+);
+CREATE TABLE IF NOT EXISTS policies (ca_arn TEXT PRIMARY KEY, policy TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_reports (
+    id TEXT PRIMARY KEY,
+    ca_arn TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    s3_key TEXT NOT NULL,
+    format TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    ready_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_time REAL NOT NULL,
+    event_source TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    region TEXT NOT NULL,
+    access_key_id TEXT,
+    request_id TEXT NOT NULL,
+    request_parameters TEXT,
+    response_elements TEXT,
+    error_code TEXT,
+    error_message TEXT
+);
+"""
+
+
+class Store:
+    """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        conn = self._connect()
+        conn.executescript(_SCHEMA)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): all of an action's changes, or none."""
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot."""
+        conn = self._connect()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def get_meta(self, db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

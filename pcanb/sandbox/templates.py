@@ -1,0 +1,347 @@
+"""The certificate templates AWS Private CA documents, and the extensions each one puts in.
+
+Precedence for every extension is template definition > ApiPassthrough > CSR, and what may
+pass through at all depends on the template variant (base, CSRPassthrough, APIPassthrough,
+APICSRPassthrough).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
+
+from pcanb.sandbox.errors import InvalidArgsException
+from pcanb.vocab import EXTENDED_KEY_USAGE_OIDS, TEMPLATE_NAMES
+from pcanb.x509.names import subject_to_name
+
+_KEY_USAGE_FIELDS = {
+    "DigitalSignature": "digital_signature",
+    "NonRepudiation": "content_commitment",
+    "KeyEncipherment": "key_encipherment",
+    "DataEncipherment": "data_encipherment",
+    "KeyAgreement": "key_agreement",
+    "KeyCertSign": "key_cert_sign",
+    "CRLSign": "crl_sign",
+    "EncipherOnly": "encipher_only",
+    "DecipherOnly": "decipher_only",
+}
+_ACCESS_METHODS = {
+    "CA_REPOSITORY": "1.3.6.1.5.5.7.48.5",
+    "RESOURCE_PKI_MANIFEST": "1.3.6.1.5.5.7.48.10",
+    "RESOURCE_PKI_NOTIFY": "1.3.6.1.5.5.7.48.13",
+}
+
+
+def key_usage(**bits: bool) -> x509.KeyUsage:
+    """A KeyUsage with cryptography's argument names, unspecified bits false."""
+    names = (
+        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+        "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+    )  # fmt: skip
+    return x509.KeyUsage(**{n: bits.get(n, False) for n in names})
+
+
+_EE_KU = key_usage(digital_signature=True, key_encipherment=True)
+_SIGN_KU = key_usage(digital_signature=True)
+_CA_KU = key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True)
+
+
+@dataclass(frozen=True)
+class Template:
+    """What one template defines; ``None`` for an extension means the template leaves it open."""
+
+    name: str
+    family: str
+    basic_constraints: x509.BasicConstraints
+    basic_constraints_critical: bool
+    key_usage: x509.KeyUsage | None
+    extended_key_usage: tuple[ObjectIdentifier, ...] | None
+    extended_key_usage_critical: bool
+    csr_passthrough: bool
+    api_passthrough: bool
+
+    @property
+    def is_ca(self) -> bool:
+        return self.basic_constraints.ca
+
+    @property
+    def is_root(self) -> bool:
+        return self.family == "RootCACertificate"
+
+
+def _family_definition(family: str) -> dict[str, Any]:
+    end_entity = {"basic_constraints": x509.BasicConstraints(False, None), "bc_critical": False}
+    if family == "EndEntityCertificate":
+        eku = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
+        return {**end_entity, "ku": _EE_KU, "eku": eku, "eku_critical": False}
+    if family == "EndEntityClientAuthCertificate":
+        return {**end_entity, "ku": _EE_KU, "eku": (ExtendedKeyUsageOID.CLIENT_AUTH,)}
+    if family == "EndEntityServerAuthCertificate":
+        return {**end_entity, "ku": _EE_KU, "eku": (ExtendedKeyUsageOID.SERVER_AUTH,)}
+    if family == "CodeSigningCertificate":
+        eku = (ExtendedKeyUsageOID.CODE_SIGNING,)
+        return {**end_entity, "ku": _SIGN_KU, "eku": eku, "eku_critical": True}
+    if family == "OCSPSigningCertificate":
+        eku = (ExtendedKeyUsageOID.OCSP_SIGNING,)
+        return {**end_entity, "ku": _SIGN_KU, "eku": eku, "eku_critical": True}
+    if family == "BlankEndEntityCertificate":
+        return end_entity
+    if family == "BlankEndEntityCertificate_CriticalBasicConstraints":
+        return {**end_entity, "bc_critical": True}
+    if family == "RootCACertificate":
+        return {"basic_constraints": x509.BasicConstraints(True, None), "ku": _CA_KU}
+    if family.startswith(("SubordinateCACertificate_PathLen", "BlankSubordinateCACertificate")):
+        path_len = int(family[-1])
+        bc = {"basic_constraints": x509.BasicConstraints(True, path_len)}
+        return bc if family.startswith("Blank") else {**bc, "ku": _CA_KU}
+    raise KeyError(family)
+
+
+def _parse_template(name: str) -> Template:
+    family, variant = name, ""
+    for suffix in ("_APICSRPassthrough", "_APIPassthrough", "_CSRPassthrough"):
+        if name.endswith(suffix):
+            family, variant = name[: -len(suffix)], suffix[1:]
+    spec = _family_definition(family)
+    return Template(
+        name=name,
+        family=family,
+        basic_constraints=spec["basic_constraints"],
+        basic_constraints_critical=spec.get("bc_critical", True),
+        key_usage=spec.get("ku"),
+        extended_key_usage=spec.get("eku"),
+        extended_key_usage_critical=spec.get("eku_critical", False),
+        csr_passthrough=variant in ("CSRPassthrough", "APICSRPassthrough"),
+        api_passthrough=variant in ("APIPassthrough", "APICSRPassthrough"),
+    )
+
+
+TEMPLATES: dict[str, Template] = {name: _parse_template(name) for name in TEMPLATE_NAMES}
+
+
+# --- ApiPassthrough -> cryptography objects ------------------------------------------------
+
+
+def general_name(spec: Mapping[str, Any]) -> x509.GeneralName:
+    """A cryptography GeneralName from AWS's GeneralName structure (exactly one member set)."""
+    chosen = [k for k, v in spec.items() if v is not None]
+    if len(chosen) != 1:
+        raise InvalidArgsException(
+            f"A GeneralName must have exactly one member set; got {sorted(chosen) or 'none'}."
+        )
+    kind, value = chosen[0], spec[chosen[0]]
+    try:
+        if kind == "DnsName":
+            return x509.DNSName(value)
+        if kind == "Rfc822Name":
+            return x509.RFC822Name(value)
+        if kind == "UniformResourceIdentifier":
+            return x509.UniformResourceIdentifier(value)
+        if kind == "IpAddress":
+            return x509.IPAddress(ipaddress.ip_address(value))
+        if kind == "RegisteredId":
+            return x509.RegisteredID(ObjectIdentifier(value))
+        if kind == "DirectoryName":
+            return x509.DirectoryName(subject_to_name(value))
+        if kind == "OtherName":
+            return x509.OtherName(ObjectIdentifier(value["TypeId"]), _utf8_der(value["Value"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidArgsException(f"The {kind} value {value!r} is not valid: {exc}") from None
+    raise InvalidArgsException(f"GeneralName type {kind} is not supported by the pcanb sandbox.")
+
+
+def _utf8_der(text: str) -> bytes:
+    raw = text.encode()
+    if len(raw) >= 128:
+        raise InvalidArgsException("OtherName values longer than 127 bytes are not supported.")
+    return bytes([0x0C, len(raw)]) + raw
+
+
+def api_key_usage(spec: Mapping[str, bool]) -> x509.KeyUsage:
+    bits = {_KEY_USAGE_FIELDS[k]: bool(v) for k, v in spec.items() if k in _KEY_USAGE_FIELDS}
+    if (bits.get("encipher_only") or bits.get("decipher_only")) and not bits.get("key_agreement"):
+        raise InvalidArgsException("EncipherOnly and DecipherOnly require KeyAgreement.")
+    return key_usage(**bits)
+
+
+def api_extended_key_usage(items: list[Mapping[str, str]]) -> x509.ExtendedKeyUsage:
+    oids = []
+    for item in items:
+        chosen = [k for k, v in item.items() if v]
+        if len(chosen) != 1:
+            raise InvalidArgsException(
+                "Each ExtendedKeyUsage entry needs exactly one of ExtendedKeyUsageType "
+                "or ExtendedKeyUsageObjectIdentifier."
+            )
+        value = item[chosen[0]]
+        oid = EXTENDED_KEY_USAGE_OIDS[value] if chosen[0] == "ExtendedKeyUsageType" else value
+        oids.append(ObjectIdentifier(oid))
+    return x509.ExtendedKeyUsage(oids)
+
+
+def api_certificate_policies(items: list[Mapping[str, Any]]) -> x509.CertificatePolicies:
+    policies = []
+    for item in items:
+        qualifiers = [q["Qualifier"]["CpsUri"] for q in item.get("PolicyQualifiers") or ()]
+        policies.append(
+            x509.PolicyInformation(ObjectIdentifier(item["CertPolicyId"]), qualifiers or None)
+        )
+    return x509.CertificatePolicies(policies)
+
+
+def subject_information_access(items: list[Mapping[str, Any]]) -> x509.SubjectInformationAccess:
+    """The SIA extension from CsrExtensions.SubjectInformationAccess."""
+    descriptions = []
+    for item in items:
+        method = item["AccessMethod"]
+        chosen = [k for k, v in method.items() if v]
+        if len(chosen) != 1:
+            raise InvalidArgsException(
+                "AccessMethod must have exactly one of CustomObjectIdentifier or AccessMethodType."
+            )
+        value = method[chosen[0]]
+        oid = _ACCESS_METHODS[value] if chosen[0] == "AccessMethodType" else value
+        descriptions.append(
+            x509.AccessDescription(ObjectIdentifier(oid), general_name(item["AccessLocation"]))
+        )
+    return x509.SubjectInformationAccess(descriptions)
+
+
+# --- building the extension list -----------------------------------------------------------
+
+
+@dataclass
+class IssueInputs:
+    """Everything the extension rules need for one issuance."""
+
+    template: Template
+    csr: x509.CertificateSigningRequest
+    api_passthrough: Mapping[str, Any] | None
+    issuer_public_key: Any
+    issuer_ski: bytes | None
+    crl_distribution_point: str | None
+    ocsp_url: str | None
+
+
+Extensions = dict[ObjectIdentifier, tuple[x509.ExtensionType, bool]]
+
+
+def _api_extensions(spec: Mapping[str, Any]) -> Extensions:
+    out: Extensions = {}
+
+    def put(oid: ObjectIdentifier, value: x509.ExtensionType, critical: bool) -> None:
+        if oid in out:
+            raise InvalidArgsException(
+                f"ApiPassthrough defines extension {oid.dotted_string} more than once."
+            )
+        out[oid] = (value, critical)
+
+    ext = spec.get("Extensions") or {}
+    if ext.get("KeyUsage") is not None:
+        put(ExtensionOID.KEY_USAGE, api_key_usage(ext["KeyUsage"]), True)
+    if ext.get("ExtendedKeyUsage"):
+        put(ExtensionOID.EXTENDED_KEY_USAGE, api_extended_key_usage(ext["ExtendedKeyUsage"]), False)
+    if ext.get("CertificatePolicies"):
+        policies = api_certificate_policies(ext["CertificatePolicies"])
+        put(ExtensionOID.CERTIFICATE_POLICIES, policies, False)
+    if ext.get("SubjectAlternativeNames"):
+        sans = x509.SubjectAlternativeName([general_name(g) for g in ext["SubjectAlternativeNames"]])
+        put(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, sans, False)
+    for custom in ext.get("CustomExtensions") or ():
+        oid = ObjectIdentifier(custom["ObjectIdentifier"])
+        try:
+            value = base64.b64decode(custom["Value"], validate=True)
+        except ValueError:
+            raise InvalidArgsException(
+                f"CustomExtension {oid.dotted_string} Value is not valid base64."
+            ) from None
+        put(oid, x509.UnrecognizedExtension(oid, value), bool(custom.get("Critical")))
+    return out
+
+
+def _csr_extensions(csr: x509.CertificateSigningRequest) -> Extensions:
+    return {e.oid: (e.value, e.critical) for e in csr.extensions}
+
+
+def build_subject(inputs: IssueInputs) -> x509.Name:
+    """The subject: from ApiPassthrough when the template honours it, else the CSR's."""
+    api = inputs.api_passthrough or {}
+    if inputs.template.api_passthrough and api.get("Subject"):
+        return subject_to_name(api["Subject"])
+    return inputs.csr.subject
+
+
+def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[tuple[x509.ExtensionType, bool]]:
+    """The issued certificate's extensions, in a stable order."""
+    template = inputs.template
+    chosen: Extensions = {}
+    # Lowest precedence first; later layers overwrite.
+    csr_ext = _csr_extensions(inputs.csr)
+    if ExtensionOID.SUBJECT_ALTERNATIVE_NAME in csr_ext:
+        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = csr_ext[ExtensionOID.SUBJECT_ALTERNATIVE_NAME]
+    if template.csr_passthrough:
+        chosen.update(csr_ext)
+    if template.api_passthrough and inputs.api_passthrough:
+        chosen.update(_api_extensions(inputs.api_passthrough))
+    # Fields that never come from a request.
+    for oid in (ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER):
+        chosen.pop(oid, None)
+    if inputs.ocsp_url is not None:
+        chosen.pop(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, None)
+    # The template's own definitions win.
+    chosen[ExtensionOID.BASIC_CONSTRAINTS] = (
+        template.basic_constraints,
+        template.basic_constraints_critical,
+    )
+    if template.key_usage is not None:
+        chosen[ExtensionOID.KEY_USAGE] = (template.key_usage, True)
+    if template.extended_key_usage is not None:
+        chosen[ExtensionOID.EXTENDED_KEY_USAGE] = (
+            x509.ExtendedKeyUsage(list(template.extended_key_usage)),
+            template.extended_key_usage_critical,
+        )
+    public_key = inputs.csr.public_key()
+    chosen[ExtensionOID.SUBJECT_KEY_IDENTIFIER] = (
+        x509.SubjectKeyIdentifier.from_public_key(public_key),
+        False,
+    )
+    if not template.is_root:
+        if inputs.issuer_ski is not None:
+            aki = x509.AuthorityKeyIdentifier(inputs.issuer_ski, None, None)
+        else:
+            aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(inputs.issuer_public_key)
+        chosen[ExtensionOID.AUTHORITY_KEY_IDENTIFIER] = (aki, False)
+        if inputs.crl_distribution_point is not None:
+            point = x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(inputs.crl_distribution_point)], None, None, None
+            )
+            chosen[ExtensionOID.CRL_DISTRIBUTION_POINTS] = (x509.CRLDistributionPoints([point]), False)
+        if inputs.ocsp_url is not None:
+            access = x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(inputs.ocsp_url),
+            )
+            chosen[ExtensionOID.AUTHORITY_INFORMATION_ACCESS] = (
+                x509.AuthorityInformationAccess([access]),
+                False,
+            )
+    # RFC 5280 4.2.1.6: with an empty subject the SAN must be critical.
+    if ExtensionOID.SUBJECT_ALTERNATIVE_NAME in chosen and len(subject) == 0:
+        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = (
+            chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME][0],
+            True,
+        )
+    order = [
+        ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.CERTIFICATE_POLICIES,
+        ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    ]  # fmt: skip
+    ranked = sorted(chosen.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    return [value for _, value in ranked]

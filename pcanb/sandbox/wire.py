@@ -1,0 +1,149 @@
+"""The sandbox on the wire: AWS JSON 1.1 for acm-pca, REST-XML for S3, and botocore's hook.
+
+``Wire.handle(method, url, headers, body) -> (status, headers, body)`` is the one entry point;
+the in-process transport (a ``before-send`` handler on the sandbox's own boto3 session) and the
+HTTP server both call it. This is the only sandbox module that knows botocore's objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pcanb.sandbox.errors import ServiceError
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_TARGET_PREFIX = "ACMPrivateCA."
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return value.decode()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def caller(headers: Mapping[str, str], default_region: str) -> tuple[str | None, str, str | None]:
+    """(access key, region, service) from a SigV4 Authorization header."""
+    match = _CREDENTIAL.search(headers.get("Authorization", "") or headers.get("authorization", ""))
+    if not match:
+        return None, default_region, None
+    return match.group(1), match.group(2), match.group(3)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class Wire:
+    """Routes requests to the Private CA engine or the S3 subset and encodes the answers."""
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, Any], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        headers = {k: _text(v) for k, v in headers.items()}
+        lower = {k.lower(): v for k, v in headers.items()}
+        if lower.get("x-amz-target", "").startswith(_TARGET_PREFIX):
+            return self.handle_pca(lower, body)
+        if self.sandbox.s3 is None:
+            return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
+        return self.sandbox.s3.handle(method, url, headers, body)
+
+    def handle_pca(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        request_id = str(uuid.uuid4())
+        operation = headers["x-amz-target"][len(_TARGET_PREFIX) :]
+        access_key, region, _ = caller(
+            {"Authorization": headers.get("authorization", "")}, self.sandbox.default_region
+        )
+        try:
+            try:
+                params = json.loads(body or b"{}")
+            except (ValueError, UnicodeDecodeError):
+                raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
+            result = self.sandbox.engine.call(
+                operation,
+                params,
+                account=self.sandbox.account,
+                region=region,
+                partition=partition_of(region),
+                access_key=access_key,
+            )
+        except ServiceError as error:
+            return _json_error(error, request_id)
+        payload = json.dumps(result, default=_default).encode()
+        return 200, {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}, payload
+
+    # -- the in-process transport --------------------------------------------------------------
+
+    def before_send(self, request: Any, **_: Any) -> Any:
+        """botocore ``before-send`` handler: answer the prepared request without a network."""
+        from botocore.awsrequest import AWSResponse
+
+        body = request.body
+        if body is None:
+            body = b""
+        elif hasattr(body, "read"):
+            body = body.read()
+        elif isinstance(body, str):
+            body = body.encode()
+        status, headers, payload = self.handle(request.method, request.url, dict(request.headers), bytes(body))
+        return AWSResponse(request.url, status, headers, _Raw(payload))
+
+    def boto3_session(self, region: str, access_key: str, secret_key: str) -> Any:
+        """A boto3 Session whose acm-pca and s3 clients are answered by this sandbox.
+
+        The handler is registered on this session only; other boto3 clients in the process
+        still reach AWS. Environment configuration (profiles, endpoints) is not consulted.
+        """
+        import boto3
+        import botocore.session
+
+        core = botocore.session.Session()
+        core.set_config_variable("profile", None)
+        core.set_config_variable("region", region)
+        session = boto3.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=region,
+            botocore_session=core,
+        )
+        session.events.register("before-send.acm-pca", self.before_send)
+        session.events.register("before-send.s3", self.before_send)
+        return session
+
+
+class _Raw:
+    """The minimal urllib3-like body botocore's AWSResponse reads."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def stream(self, **_: Any):
+        yield self._payload
+
+
+def _json_error(error: ServiceError, request_id: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"__type": error.code, "message": error.message}).encode()
+    headers = {
+        "x-amzn-RequestId": request_id or str(uuid.uuid4()),
+        "Content-Type": JSON_CONTENT_TYPE,
+        "x-amzn-ErrorType": error.code,
+    }
+    return error.status, headers, body
