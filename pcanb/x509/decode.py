@@ -1,0 +1,760 @@
+"""Decoded certificates, CSRs, chains and CRLs: immutable objects over ``cryptography.x509``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any, ClassVar, Generic, Self, TypeVar, overload
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+from pcanb.errors import DecodeError
+from pcanb.vocab import serial_to_aws
+from pcanb.x509.keys import PublicKey, key_algorithm_of, key_description, signing_algorithm_of
+
+__all__ = ["Certificate", "CertificateChain", "Crl", "Csr"]
+
+_KEY_USAGES = (
+    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+)  # fmt: skip
+_PEM_CERTIFICATE_RE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----", re.ASCII
+)
+_VERIFY_ERRORS = (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError)
+_X = TypeVar("_X")
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def _as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"{what} must be bytes or str, not {type(data).__name__}")
+
+
+def _looks_like_pem(data: bytes) -> bool:
+    return b"-----BEGIN " in data[:4096]
+
+
+def _oid_name(oid: x509.ObjectIdentifier) -> str:
+    """cryptography's name for an OID (``serverAuth``), or the dotted string when it has none."""
+    name = oid._name
+    return oid.dotted_string if name == "Unknown OID" else name
+
+
+def _hex(data: bytes | None) -> str | None:
+    return None if data is None else data.hex()
+
+
+def _colon_hex(data: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in data)
+
+
+def _utc(when: datetime | None) -> datetime:
+    """``when`` as a tz-aware UTC datetime; ``None`` is now, naive values are taken as UTC."""
+    if when is None:
+        return datetime.now(UTC)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _common_name(name: x509.Name) -> str | None:
+    attributes = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attributes[0].value) if attributes else None
+
+
+def _general_name(name: x509.GeneralName) -> str:
+    """A GeneralName as OpenSSL prints it: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
+    if isinstance(name, x509.DNSName):
+        return f"DNS:{name.value}"
+    if isinstance(name, x509.IPAddress):
+        return f"IP:{name.value}"
+    if isinstance(name, x509.RFC822Name):
+        return f"email:{name.value}"
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return f"URI:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"DirName:{name.value.rfc4514_string()}"
+    if isinstance(name, x509.RegisteredID):
+        return f"RID:{name.value.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"othername:{name.type_id.dotted_string}"
+    return str(name)
+
+
+def _uris(names: Iterable[x509.GeneralName] | None) -> list[str]:
+    return [n.value for n in names or () if isinstance(n, x509.UniformResourceIdentifier)]
+
+
+def _extensions_of(obj: Any) -> x509.Extensions:
+    try:
+        return obj.extensions
+    except ValueError as exc:
+        raise DecodeError(f"the extensions could not be decoded: {exc}") from None
+
+
+def _extension(obj: Any, cls: type) -> Any:
+    """The value of the extension of type ``cls`` in ``obj``, or ``None`` when absent."""
+    try:
+        return _extensions_of(obj).get_extension_for_class(cls).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _extension_records(obj: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "oid": ext.oid.dotted_string,
+            "name": _oid_name(ext.oid),
+            "critical": ext.critical,
+            "value": repr(ext.value),
+        }
+        for ext in _extensions_of(obj)
+    ]
+
+
+def _sans(obj: Any) -> list[str]:
+    san = _extension(obj, x509.SubjectAlternativeName)
+    return [_general_name(n) for n in san] if san is not None else []
+
+
+def _signature_algorithm(obj: Any) -> str | None:
+    """The AWS SigningAlgorithm of a certificate, CSR or CRL signature, when there is one."""
+    try:
+        digest = obj.signature_hash_algorithm
+        parameters = obj.signature_algorithm_parameters
+    except UnsupportedAlgorithm:
+        return None
+    return signing_algorithm_of(
+        _oid_name(obj.signature_algorithm_oid),
+        digest.name if digest is not None else None,
+        isinstance(parameters, padding.PSS),
+    )
+
+
+def _public_key(obj: Any) -> PublicKey | None:
+    try:
+        return obj.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+
+
+def _key_fields(key: PublicKey | None, algorithm_oid: x509.ObjectIdentifier | None) -> dict:
+    if key is None:
+        key_type = _oid_name(algorithm_oid) if algorithm_oid is not None else None
+        return {"key_type": key_type, "key_size": None, "curve": None, "key_algorithm": None}
+    key_type, key_size, curve = key_description(key)
+    return {
+        "key_type": key_type,
+        "key_size": key_size,
+        "curve": curve,
+        "key_algorithm": key_algorithm_of(key),
+    }
+
+
+def _load_error(what: str, form: str, exc: Exception) -> DecodeError:
+    reason = str(exc).split(" See https://", 1)[0].rstrip(".")
+    if reason.startswith("error parsing asn1 value"):
+        reason = f"the ASN.1 does not parse as a {what}"
+    elif reason.startswith("Valid PEM but no"):
+        reason = f"the PEM holds no {what} block"
+    return DecodeError(
+        f"could not decode a {what} from {form}: {reason}; "
+        f"pass the PEM text or the DER bytes of one {what}"
+    )
+
+
+# --- the common shape --------------------------------------------------------------------------
+
+
+class _Decoded(Generic[_X]):
+    """Shared loading, identity and immutability of the decoded objects."""
+
+    _x509: _X
+    _what: ClassVar[str]
+    _load_pem_fn: ClassVar[Callable[[bytes], Any]]
+    _load_der_fn: ClassVar[Callable[[bytes], Any]]
+    _x509_type: ClassVar[type]
+
+    def __init__(self, obj: Any) -> None:
+        if not isinstance(obj, self._x509_type):
+            raise TypeError(
+                f"{type(self).__name__} wraps a cryptography {self._x509_type.__name__}, "
+                f"not {type(obj).__name__}; use {type(self).__name__}.load(data)"
+            )
+        object.__setattr__(self, "_x509", obj)
+
+    @classmethod
+    def from_pem(cls, data: bytes | str) -> Self:
+        """Decode PEM text; :class:`~pcanb.errors.DecodeError` when it holds no such object."""
+        raw = _as_bytes(data, "PEM data")
+        try:
+            return cls(cls._load_pem_fn(raw))
+        except ValueError as exc:
+            raise _load_error(cls._what, "PEM", exc) from None
+
+    @classmethod
+    def from_der(cls, data: bytes) -> Self:
+        """Decode DER bytes; :class:`~pcanb.errors.DecodeError` when they hold no such object."""
+        if isinstance(data, str):
+            raise TypeError("DER data must be bytes; for text use from_pem() or load()")
+        raw = _as_bytes(data, "DER data")
+        try:
+            return cls(cls._load_der_fn(raw))
+        except ValueError as exc:
+            raise _load_error(cls._what, "DER", exc) from None
+
+    @classmethod
+    def load(cls, data: bytes | str) -> Self:
+        """Decode PEM or DER, whichever ``data`` holds."""
+        raw = _as_bytes(data, "data")
+        return cls.from_pem(raw) if _looks_like_pem(raw) else cls.from_der(raw)
+
+    @property
+    def x509(self) -> _X:
+        """The wrapped ``cryptography.x509`` object."""
+        return self._x509
+
+    @cached_property
+    def der(self) -> bytes:
+        """The DER encoding."""
+        return self._x509.public_bytes(serialization.Encoding.DER)  # type: ignore[attr-defined]
+
+    @cached_property
+    def pem(self) -> str:
+        """The PEM encoding, as text."""
+        pem = self._x509.public_bytes(serialization.Encoding.PEM)  # type: ignore[attr-defined]
+        return pem.decode("ascii")
+
+    @property
+    def signature_algorithm(self) -> str | None:
+        """The AWS SigningAlgorithm of the signature (``SHA256WITHECDSA``…), or ``None``."""
+        return _signature_algorithm(self._x509)
+
+    @property
+    def extensions(self) -> list[dict[str, Any]]:
+        """Every extension as ``{"oid", "name", "critical", "value"}`` (value is its repr)."""
+        return _extension_records(self._x509)
+
+    def to_series(self) -> Any:
+        """The fields of :meth:`to_dict` as a ``pandas.Series``."""
+        import pandas as pd
+
+        return pd.Series(self.to_dict(), dtype=object, name=self._series_name())
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _series_name(self) -> str | None:
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.der == other.der  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.der))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+def _date(when: datetime | None) -> str:
+    return when.date().isoformat() if when is not None else "-"
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+
+class Certificate(_Decoded[x509.Certificate]):
+    """A decoded X.509 certificate.
+
+    Build one from bytes with :meth:`load`, :meth:`from_pem` or :meth:`from_der`; the
+    constructor takes a ``cryptography.x509.Certificate``.
+    """
+
+    _what = "certificate"
+    _load_pem_fn = staticmethod(x509.load_pem_x509_certificate)
+    _load_der_fn = staticmethod(x509.load_der_x509_certificate)
+    _x509_type = x509.Certificate
+
+    @property
+    def subject(self) -> str:
+        """The subject as an RFC 4514 string (``CN=api.internal,O=Example``)."""
+        return self._x509.subject.rfc4514_string()
+
+    @property
+    def issuer(self) -> str:
+        """The issuer as an RFC 4514 string."""
+        return self._x509.issuer.rfc4514_string()
+
+    @property
+    def common_name(self) -> str | None:
+        """The first commonName of the subject, if any."""
+        return _common_name(self._x509.subject)
+
+    @property
+    def serial(self) -> int:
+        """The serial number."""
+        return self._x509.serial_number
+
+    @property
+    def serial_hex(self) -> str:
+        """The serial number as AWS prints it (``0a:1b:…``)."""
+        return serial_to_aws(self._x509.serial_number)
+
+    @property
+    def not_before(self) -> datetime:
+        """Start of validity, tz-aware UTC."""
+        return self._x509.not_valid_before_utc
+
+    @property
+    def not_after(self) -> datetime:
+        """End of validity, tz-aware UTC."""
+        return self._x509.not_valid_after_utc
+
+    @cached_property
+    def _key(self) -> dict[str, Any]:
+        return _key_fields(_public_key(self._x509), self._x509.public_key_algorithm_oid)
+
+    @property
+    def public_key(self) -> PublicKey | None:
+        """The subject public key (``None`` when cryptography does not support its type)."""
+        return _public_key(self._x509)
+
+    @property
+    def key_type(self) -> str | None:
+        """``RSA``, ``EC``, ``ML-DSA-44``…"""
+        return self._key["key_type"]
+
+    @property
+    def key_size(self) -> int | None:
+        """Key size in bits (RSA modulus, EC curve size); ``None`` for ML-DSA."""
+        return self._key["key_size"]
+
+    @property
+    def curve(self) -> str | None:
+        """The EC curve name (``secp256r1``), or ``None``."""
+        return self._key["curve"]
+
+    @property
+    def key_algorithm(self) -> str | None:
+        """The AWS KeyAlgorithm of the public key (``EC_prime256v1``), or ``None``."""
+        return self._key["key_algorithm"]
+
+    @property
+    def sans(self) -> list[str]:
+        """subjectAltName entries: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
+        return _sans(self._x509)
+
+    @property
+    def dns_names(self) -> list[str]:
+        """The dNSName entries of subjectAltName."""
+        san = _extension(self._x509, x509.SubjectAlternativeName)
+        return san.get_values_for_type(x509.DNSName) if san is not None else []
+
+    @property
+    def key_usage(self) -> list[str]:
+        """The keyUsage bits that are set, by cryptography's names (``digital_signature``…)."""
+        usage = _extension(self._x509, x509.KeyUsage)
+        if usage is None:
+            return []
+        names = [n for n in _KEY_USAGES[:7] if getattr(usage, n)]
+        if usage.key_agreement:
+            names += [n for n in _KEY_USAGES[7:] if getattr(usage, n)]
+        return names
+
+    @property
+    def extended_key_usage(self) -> list[str]:
+        """extendedKeyUsage purposes (``serverAuth``, ``clientAuth``, or the dotted OID)."""
+        eku = _extension(self._x509, x509.ExtendedKeyUsage)
+        return [_oid_name(oid) for oid in eku] if eku is not None else []
+
+    @property
+    def is_ca(self) -> bool | None:
+        """basicConstraints cA, or ``None`` when the extension is absent."""
+        bc = _extension(self._x509, x509.BasicConstraints)
+        return bc.ca if bc is not None else None
+
+    @property
+    def path_length(self) -> int | None:
+        """basicConstraints pathLenConstraint, or ``None``."""
+        bc = _extension(self._x509, x509.BasicConstraints)
+        return bc.path_length if bc is not None else None
+
+    @property
+    def ski(self) -> str | None:
+        """subjectKeyIdentifier as lowercase hex, or ``None``."""
+        ski = _extension(self._x509, x509.SubjectKeyIdentifier)
+        return _hex(ski.digest) if ski is not None else None
+
+    @property
+    def aki(self) -> str | None:
+        """authorityKeyIdentifier keyIdentifier as lowercase hex, or ``None``."""
+        aki = _extension(self._x509, x509.AuthorityKeyIdentifier)
+        return _hex(aki.key_identifier) if aki is not None else None
+
+    @property
+    def crl_urls(self) -> list[str]:
+        """The URIs of the cRLDistributionPoints."""
+        points = _extension(self._x509, x509.CRLDistributionPoints)
+        return [uri for dp in points or () for uri in _uris(dp.full_name)]
+
+    def _access_urls(self, method: x509.ObjectIdentifier) -> list[str]:
+        aia = _extension(self._x509, x509.AuthorityInformationAccess)
+        return _uris(d.access_location for d in aia or () if d.access_method == method)
+
+    @property
+    def ocsp_urls(self) -> list[str]:
+        """The OCSP URIs of authorityInfoAccess."""
+        return self._access_urls(AuthorityInformationAccessOID.OCSP)
+
+    @property
+    def ca_issuers_urls(self) -> list[str]:
+        """The caIssuers URIs of authorityInfoAccess."""
+        return self._access_urls(AuthorityInformationAccessOID.CA_ISSUERS)
+
+    @cached_property
+    def fingerprint_sha256(self) -> str:
+        """SHA-256 fingerprint as OpenSSL prints it (``AB:CD:…``)."""
+        return _colon_hex(self._x509.fingerprint(hashes.SHA256()))
+
+    @cached_property
+    def fingerprint_sha1(self) -> str:
+        """SHA-1 fingerprint as OpenSSL prints it."""
+        return _colon_hex(self._x509.fingerprint(hashes.SHA1()))
+
+    @cached_property
+    def is_self_signed(self) -> bool:
+        """Subject equals issuer and the signature verifies with the certificate's own key."""
+        if self._x509.subject != self._x509.issuer:
+            return False
+        return self.is_issued_by(self)
+
+    def is_issued_by(self, issuer: Certificate) -> bool:
+        """True when ``issuer``'s subject is this issuer and its key verifies the signature."""
+        try:
+            self._x509.verify_directly_issued_by(issuer.x509)
+        except _VERIFY_ERRORS:
+            return False
+        return True
+
+    def days_to_expiry(self, now: datetime | None = None) -> int:
+        """Whole days from ``now`` (default: now) until notAfter; negative once expired."""
+        return (self.not_after - _utc(now)) // timedelta(days=1)
+
+    def is_valid_at(self, when: datetime | None = None) -> bool:
+        """True when ``when`` (default: now; naive means UTC) lies within notBefore…notAfter."""
+        moment = _utc(when)
+        return self.not_before <= moment <= self.not_after
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decoded fields as a flat dict (lists stay lists)."""
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "common_name": self.common_name,
+            "serial": self.serial,
+            "serial_hex": self.serial_hex,
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "key_type": self.key_type,
+            "key_size": self.key_size,
+            "curve": self.curve,
+            "key_algorithm": self.key_algorithm,
+            "signature_algorithm": self.signature_algorithm,
+            "sans": self.sans,
+            "dns_names": self.dns_names,
+            "key_usage": self.key_usage,
+            "extended_key_usage": self.extended_key_usage,
+            "is_ca": self.is_ca,
+            "path_length": self.path_length,
+            "ski": self.ski,
+            "aki": self.aki,
+            "crl_urls": self.crl_urls,
+            "ocsp_urls": self.ocsp_urls,
+            "ca_issuers_urls": self.ca_issuers_urls,
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "fingerprint_sha1": self.fingerprint_sha1,
+            "is_self_signed": self.is_self_signed,
+        }
+
+    def _series_name(self) -> str | None:
+        return self.common_name or self.serial_hex
+
+    def __repr__(self) -> str:
+        name = f"CN={self.common_name}" if self.common_name is not None else repr(self.subject)
+        return f"<Certificate {name} serial={self.serial_hex} not_after={_date(self.not_after)}>"
+
+
+# --- certificate signing requests --------------------------------------------------------------
+
+
+class Csr(_Decoded[x509.CertificateSigningRequest]):
+    """A decoded PKCS #10 certificate signing request. Build one with :meth:`load`."""
+
+    _what = "certificate signing request"
+    _load_pem_fn = staticmethod(x509.load_pem_x509_csr)
+    _load_der_fn = staticmethod(x509.load_der_x509_csr)
+    _x509_type = x509.CertificateSigningRequest
+
+    @property
+    def subject(self) -> str:
+        """The requested subject as an RFC 4514 string."""
+        return self._x509.subject.rfc4514_string()
+
+    @property
+    def common_name(self) -> str | None:
+        """The first commonName of the subject, if any."""
+        return _common_name(self._x509.subject)
+
+    @property
+    def sans(self) -> list[str]:
+        """The requested subjectAltName entries (``DNS:x``, ``IP:…``)."""
+        return _sans(self._x509)
+
+    @property
+    def public_key(self) -> PublicKey | None:
+        """The public key (``None`` when cryptography does not support its type)."""
+        return _public_key(self._x509)
+
+    @cached_property
+    def _key(self) -> dict[str, Any]:
+        return _key_fields(_public_key(self._x509), None)
+
+    @property
+    def key_type(self) -> str | None:
+        """``RSA``, ``EC``, ``ML-DSA-44``…"""
+        return self._key["key_type"]
+
+    @property
+    def key_size(self) -> int | None:
+        """Key size in bits, or ``None`` for ML-DSA."""
+        return self._key["key_size"]
+
+    @property
+    def key_algorithm(self) -> str | None:
+        """The AWS KeyAlgorithm of the public key, or ``None``."""
+        return self._key["key_algorithm"]
+
+    @cached_property
+    def is_signature_valid(self) -> bool:
+        """True when the request is signed by the key it carries."""
+        try:
+            return self._x509.is_signature_valid
+        except (UnsupportedAlgorithm, ValueError):
+            return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decoded fields as a flat dict."""
+        return {
+            "subject": self.subject,
+            "common_name": self.common_name,
+            "sans": self.sans,
+            "key_type": self.key_type,
+            "key_size": self.key_size,
+            "key_algorithm": self.key_algorithm,
+            "signature_algorithm": self.signature_algorithm,
+            "is_signature_valid": self.is_signature_valid,
+        }
+
+    def _series_name(self) -> str | None:
+        return self.common_name
+
+    def __repr__(self) -> str:
+        name = f"CN={self.common_name}" if self.common_name is not None else repr(self.subject)
+        return f"<Csr {name} key={self.key_algorithm or self.key_type}>"
+
+
+# --- chains ------------------------------------------------------------------------------------
+
+
+class CertificateChain(Sequence[Certificate]):
+    """An immutable sequence of certificates, in the order given (leaf first, root last)."""
+
+    __slots__ = ("_certificates",)
+
+    def __init__(self, certificates: Iterable[Certificate] = ()) -> None:
+        certs = tuple(certificates)
+        for cert in certs:
+            if not isinstance(cert, Certificate):
+                raise TypeError(f"a CertificateChain holds Certificate objects, not {cert!r}")
+        object.__setattr__(self, "_certificates", certs)
+
+    @classmethod
+    def from_pem(cls, text: bytes | str) -> CertificateChain:
+        """Split a PEM bundle into certificates; blank text is an empty chain."""
+        raw = _as_bytes(text, "PEM data")
+        blocks = _PEM_CERTIFICATE_RE.findall(raw)
+        if not blocks and raw.strip():
+            raise DecodeError(
+                "no '-----BEGIN CERTIFICATE-----' block found; pass a PEM bundle of certificates"
+            )
+        return cls(Certificate.from_pem(block) for block in blocks)
+
+    @property
+    def pem(self) -> str:
+        """The PEM blocks joined by newlines (as AWS returns a CertificateChain)."""
+        return "\n".join(cert.pem.rstrip("\n") for cert in self._certificates)
+
+    @property
+    def leaf(self) -> Certificate | None:
+        """The first certificate, or ``None`` when the chain is empty."""
+        return self._certificates[0] if self._certificates else None
+
+    @property
+    def root(self) -> Certificate | None:
+        """The last certificate, or ``None`` when the chain is empty."""
+        return self._certificates[-1] if self._certificates else None
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One :meth:`Certificate.to_dict` per certificate, in order."""
+        return [cert.to_dict() for cert in self._certificates]
+
+    def __len__(self) -> int:
+        return len(self._certificates)
+
+    @overload
+    def __getitem__(self, index: int) -> Certificate: ...
+    @overload
+    def __getitem__(self, index: slice) -> CertificateChain: ...
+    def __getitem__(self, index: int | slice) -> Certificate | CertificateChain:
+        if isinstance(index, slice):
+            return CertificateChain(self._certificates[index])
+        return self._certificates[index]
+
+    def __iter__(self) -> Iterator[Certificate]:
+        return iter(self._certificates)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CertificateChain):
+            return NotImplemented
+        return self._certificates == other._certificates
+
+    def __hash__(self) -> int:
+        return hash(self._certificates)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("CertificateChain is immutable")
+
+    def __repr__(self) -> str:
+        names = " → ".join(c.common_name or c.subject for c in self._certificates)
+        count = len(self._certificates)
+        return f"<CertificateChain {count} certificate{'s' * (count != 1)}: {names}>"
+
+
+# --- certificate revocation lists --------------------------------------------------------------
+
+
+class Crl(_Decoded[x509.CertificateRevocationList]):
+    """A decoded certificate revocation list. Build one with :meth:`load`."""
+
+    _what = "certificate revocation list"
+    _load_pem_fn = staticmethod(x509.load_pem_x509_crl)
+    _load_der_fn = staticmethod(x509.load_der_x509_crl)
+    _x509_type = x509.CertificateRevocationList
+
+    @property
+    def issuer(self) -> str:
+        """The issuer as an RFC 4514 string."""
+        return self._x509.issuer.rfc4514_string()
+
+    @property
+    def this_update(self) -> datetime:
+        """thisUpdate, tz-aware UTC."""
+        return self._x509.last_update_utc
+
+    @property
+    def next_update(self) -> datetime | None:
+        """nextUpdate, tz-aware UTC, or ``None``."""
+        return self._x509.next_update_utc
+
+    @property
+    def crl_number(self) -> int | None:
+        """The cRLNumber extension, or ``None``."""
+        number = _extension(self._x509, x509.CRLNumber)
+        return number.crl_number if number is not None else None
+
+    @property
+    def aki(self) -> str | None:
+        """authorityKeyIdentifier keyIdentifier as lowercase hex, or ``None``."""
+        aki = _extension(self._x509, x509.AuthorityKeyIdentifier)
+        return _hex(aki.key_identifier) if aki is not None else None
+
+    @property
+    def issuing_distribution_point(self) -> list[str] | None:
+        """The URIs of issuingDistributionPoint, or ``None`` when the extension is absent."""
+        idp = _extension(self._x509, x509.IssuingDistributionPoint)
+        return _uris(idp.full_name) if idp is not None else None
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """The revoked certificates: ``serial``, ``serial_hex``, ``revocation_date``, ``reason``."""
+        return [_revoked_record(revoked) for revoked in self._x509]
+
+    def is_revoked(self, serial: int) -> bool:
+        """True when the CRL lists ``serial``."""
+        return self._x509.get_revoked_certificate_by_serial_number(serial) is not None
+
+    def is_signature_valid(self, issuer: Certificate) -> bool:
+        """True when ``issuer``'s public key verifies the CRL's signature."""
+        key = issuer.public_key
+        if key is None:
+            return False
+        try:
+            return self._x509.is_signature_valid(key)
+        except (TypeError, ValueError, UnsupportedAlgorithm):
+            return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decoded fields as a flat dict (entries are counted, see :attr:`entries`)."""
+        return {
+            "issuer": self.issuer,
+            "this_update": self.this_update,
+            "next_update": self.next_update,
+            "crl_number": self.crl_number,
+            "aki": self.aki,
+            "issuing_distribution_point": self.issuing_distribution_point,
+            "signature_algorithm": self.signature_algorithm,
+            "revoked_count": len(self),
+        }
+
+    def _series_name(self) -> str | None:
+        return _common_name(self._x509.issuer) or self.issuer
+
+    def __len__(self) -> int:
+        return len(self._x509)
+
+    def __repr__(self) -> str:
+        issuer = _common_name(self._x509.issuer)
+        name = f"CN={issuer}" if issuer is not None else repr(self.issuer)
+        return (
+            f"<Crl issuer {name} number={self.crl_number} entries={len(self)} "
+            f"next_update={_date(self.next_update)}>"
+        )
+
+
+def _revoked_record(revoked: x509.RevokedCertificate) -> dict[str, Any]:
+    try:
+        reason = revoked.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+    except x509.ExtensionNotFound:
+        reason = None
+    return {
+        "serial": revoked.serial_number,
+        "serial_hex": serial_to_aws(revoked.serial_number),
+        "revocation_date": revoked.revocation_date_utc,
+        "reason": reason,
+    }
