@@ -1,1 +1,107 @@
-"""pcanb"""
+"""pcanb: explore, build and audit AWS Private CA from JupyterLab, online or on an offline sandbox.
+
+>>> import pcanb
+>>> pca = pcanb.sandbox(":memory:")
+>>> root = pca.create_root_ca(common_name="Example Root CA")
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pcanb.errors import DecodeError, PcanbError, WrongStateError
+
+if TYPE_CHECKING:
+    from pcanb.aws.session import Pca
+
+__version__ = "0.1.0"
+__all__ = [
+    "Certificate",
+    "CertificateAuthority",
+    "CertificateChain",
+    "Crl",
+    "Csr",
+    "DecodeError",
+    "IssuedCertificate",
+    "Pca",
+    "PcanbError",
+    "WrongStateError",
+    "connect",
+    "sandbox",
+]
+
+_LAZY = {
+    "Pca": "pcanb.aws.session",
+    "Certificate": "pcanb.x509.decode",
+    "CertificateChain": "pcanb.x509.decode",
+    "Csr": "pcanb.x509.decode",
+    "Crl": "pcanb.x509.decode",
+    "CertificateAuthority": "pcanb.aws.objects",
+    "IssuedCertificate": "pcanb.aws.objects",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pcanb' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def _register_reprs() -> None:
+    """Rich cards in Jupyter: registered only when an IPython shell is running."""
+    if "IPython" not in sys.modules:
+        return
+    from pcanb.ui.reprs import register
+
+    register()
+
+
+def connect(
+    profile: str | None = None,
+    region: str | None = None,
+    *,
+    endpoint_url: str | None = None,
+    session: Any = None,
+    config: Any = None,
+) -> Pca:
+    """A session on real AWS (or any endpoint speaking the AWS API, e.g. ``pcanb sandbox serve``).
+
+    ``profile`` and ``region`` are the usual AWS CLI profile and region; pass ``session=`` to use
+    a boto3 Session you already have.
+    """
+    import boto3
+
+    from pcanb.aws.session import Pca
+
+    if session is None:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    _register_reprs()
+    return Pca(session, region=region, endpoint_url=endpoint_url, client_config=config)
+
+
+def sandbox(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    region: str | None = None,
+    account: str | None = None,
+) -> Pca:
+    """A session on the offline sandbox: ``$PCANB_SANDBOX`` or the user data dir by default,
+    any directory, or ``":memory:"`` for a throwaway one. ``pca.sandbox`` is the Sandbox."""
+    from pcanb.aws.session import Pca
+    from pcanb.sandbox import DEFAULT_ACCOUNT, DEFAULT_REGION, Sandbox
+
+    box = Sandbox(path, account=account or DEFAULT_ACCOUNT, region=region or DEFAULT_REGION)
+    _register_reprs()
+    return Pca(
+        box.boto3_session(region or DEFAULT_REGION),
+        region=region or DEFAULT_REGION,
+        account=box.account,
+        now=box.now,
+        poll_delay=0.2,
+        sandbox=box,
+    )

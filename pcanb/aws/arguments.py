@@ -1,0 +1,87 @@
+"""Turning what a person passes (objects, names, dicts) into what the AWS API takes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pcanb.errors import PcanbError
+from pcanb.vocab import TEMPLATE_NAMES, template_arn, template_name
+
+
+def ca_arn(ca: Any) -> str:
+    """A CA ARN from a string, a CertificateAuthority, an IssuedCertificate or a frame row."""
+    if isinstance(ca, str):
+        return ca
+    for attribute in ("ca_arn", "arn"):
+        value = getattr(ca, attribute, None)
+        if isinstance(value, str) and "/certificate/" not in value:
+            return value
+    if isinstance(ca, Mapping) and "arn" in ca:
+        return str(ca["arn"])
+    if hasattr(ca, "get") and ca.get("arn") is not None:  # a pandas Series (one frame row)
+        return str(ca.get("arn"))
+    raise PcanbError(
+        f"expected a certificate authority (its ARN, or an object from pcanb), got {type(ca).__name__}"
+    )
+
+
+def certificate_arn(certificate: Any) -> str:
+    if isinstance(certificate, str):
+        return certificate
+    value = getattr(certificate, "arn", None)
+    if isinstance(value, str):
+        return value
+    raise PcanbError("expected a certificate ARN or an IssuedCertificate from pcanb")
+
+
+def template(value: str | None) -> str | None:
+    """A template ARN from a template name (``EndEntityServerAuthCertificate``) or ARN."""
+    if value is None or value.startswith("arn:"):
+        return value
+    name = value.removesuffix("/V1")
+    if name not in TEMPLATE_NAMES:
+        raise PcanbError(
+            f"unknown certificate template {value!r}; see pcanb.vocab.TEMPLATE_NAMES "
+            "(e.g. EndEntityServerAuthCertificate, SubordinateCACertificate_PathLen0)"
+        )
+    return template_arn(name)
+
+
+def template_label(arn: str | None) -> str | None:
+    return template_name(arn) if arn else None
+
+
+def tags(value: Mapping[str, str | None] | Iterable[Mapping[str, str]] | None) -> list[dict] | None:
+    """AWS Tags from ``{"key": "value"}`` or a list of ``{"Key", "Value"}``."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return [{"Key": k, **({"Value": v} if v is not None else {})} for k, v in value.items()]
+    return [dict(t) for t in value]
+
+
+def pem_bytes(value: Any) -> bytes:
+    """PEM bytes from a decoded object (``.pem``), text or bytes."""
+    if hasattr(value, "pem"):
+        value = value.pem
+    elif hasattr(value, "public_bytes"):  # a cryptography certificate or CSR
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        value = value.public_bytes(Encoding.PEM)
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    raise PcanbError(f"expected PEM text, bytes or a decoded pcanb object, got {type(value).__name__}")
+
+
+def check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
+    """A PcanbError naming the valid choices when ``value`` is not one of them."""
+    if value is not None and value not in choices:
+        raise PcanbError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def compact(**params: Any) -> dict[str, Any]:
+    """Request parameters with the unset (``None``) ones left out."""
+    return {k: v for k, v in params.items() if v is not None}

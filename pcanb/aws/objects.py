@@ -1,0 +1,72 @@
+"""Objects the workflows hand back: a certificate authority handle and an issued certificate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pcanb.x509.csr import private_key_pem
+from pcanb.x509.decode import Certificate, CertificateChain, Csr
+
+
+class IssuedCertificate(Certificate):
+    """A certificate as AWS issued it: the decoded certificate plus its ARN, chain and key.
+
+    ``private_key`` is set only when pcanb generated the key; AWS never returns one.
+    No public constructor: it comes from ``pca.issue`` and ``pca.get_certificate``.
+    """
+
+    def __init__(
+        self,
+        certificate: Certificate,
+        *,
+        arn: str,
+        chain: CertificateChain,
+        private_key: Any = None,
+    ) -> None:
+        super().__init__(certificate.x509)
+        object.__setattr__(self, "arn", arn)
+        object.__setattr__(self, "ca_arn", arn.split("/certificate/")[0])
+        object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "private_key", private_key)
+
+    @property
+    def private_key_pem(self) -> str | None:
+        """The private key as unencrypted PKCS#8 PEM, when pcanb generated it."""
+        return private_key_pem(self.private_key) if self.private_key is not None else None
+
+    @property
+    def full_chain(self) -> CertificateChain:
+        """This certificate followed by its chain up to the root."""
+        return CertificateChain([Certificate(self.x509), *self.chain])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arn": self.arn, **super().to_dict()}
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """A handle on one CA: its ARN, and what the workflow that made it already knows.
+
+    ``str(ca)`` is the ARN, so a handle can go wherever an ARN is expected.
+    """
+
+    arn: str
+    type: str
+    status: str
+    certificate: Certificate | None = None
+    chain: CertificateChain = field(default_factory=lambda: CertificateChain([]))
+    csr: Csr | None = None
+
+    def __str__(self) -> str:
+        return self.arn
+
+    @property
+    def ca_id(self) -> str:
+        return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def common_name(self) -> str | None:
+        if self.certificate is not None:
+            return self.certificate.common_name
+        return self.csr.common_name if self.csr is not None else None

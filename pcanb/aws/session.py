@@ -1,0 +1,100 @@
+"""The ``Pca`` session: boto3 clients for acm-pca and s3, and every helper bound to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from pcanb.aws import access, authorities, certificates, workflows
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Pca:
+    """One AWS Private CA session: a boto3 Session, its region and account, and every helper.
+
+    Build it with ``pcanb.connect(...)`` (AWS) or ``pcanb.sandbox(...)`` (offline); the helpers
+    are the same either way. ``pca.client`` and ``pca.s3`` are the raw boto3 clients.
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        region: str | None = None,
+        account: str | None = None,
+        endpoint_url: str | None = None,
+        client_config: Any = None,
+        now: Callable[[], datetime] = _utcnow,
+        poll_delay: float | None = None,
+        sandbox: Any = None,
+    ) -> None:
+        self.session = session
+        self.region = region or session.region_name or "us-east-1"
+        self._account = account
+        self._endpoint_url = endpoint_url
+        self._client_config = client_config
+        self._now = now
+        self._poll_delay = poll_delay
+        #: The Sandbox behind an offline session (``None`` on AWS).
+        self.sandbox = sandbox
+
+    def __repr__(self) -> str:
+        where = f"sandbox {self.sandbox.path}" if self.sandbox is not None else "AWS"
+        return f"<Pca region={self.region} account={self._account or '?'} on {where}>"
+
+    @cached_property
+    def client(self) -> Any:
+        """The boto3 ``acm-pca`` client."""
+        return self.session.client(
+            "acm-pca", region_name=self.region, endpoint_url=self._endpoint_url, config=self._client_config
+        )
+
+    @cached_property
+    def s3(self) -> Any:
+        """The boto3 ``s3`` client (CRLs and audit reports live in S3)."""
+        return self.session.client(
+            "s3", region_name=self.region, endpoint_url=self._endpoint_url, config=self._client_config
+        )
+
+    @property
+    def account(self) -> str:
+        """The AWS account id (asked of STS once, on first use, when not given)."""
+        if self._account is None:
+            self._account = self.session.client("sts", region_name=self.region).get_caller_identity()["Account"]
+        return self._account
+
+    def now(self) -> datetime:
+        """The time the service sees: real UTC on AWS, sandbox time offline."""
+        return self._now()
+
+    def waiter_config(self, aws_delay: int) -> dict[str, Any]:
+        """WaiterConfig for botocore waiters: AWS's delays, or quick polling on a sandbox."""
+        if self._poll_delay is None:
+            return {"Delay": aws_delay, "MaxAttempts": 60}
+        return {"Delay": self._poll_delay, "MaxAttempts": max(60, int(60 * aws_delay / max(self._poll_delay, 0.01)))}
+
+    # -- the actions ----------------------------------------------------------------------------
+    create_certificate_authority = authorities.create_certificate_authority
+    describe_certificate_authority = authorities.describe_certificate_authority
+    list_certificate_authorities = authorities.list_certificate_authorities
+    get_certificate_authority_csr = authorities.get_certificate_authority_csr
+    get_certificate_authority_certificate = authorities.get_certificate_authority_certificate
+    import_certificate_authority_certificate = authorities.import_certificate_authority_certificate
+    update_certificate_authority = authorities.update_certificate_authority
+    delete_certificate_authority = authorities.delete_certificate_authority
+    restore_certificate_authority = authorities.restore_certificate_authority
+    issue_certificate = certificates.issue_certificate
+    get_certificate = certificates.get_certificate
+    tag_certificate_authority = access.tag_certificate_authority
+    untag_certificate_authority = access.untag_certificate_authority
+    list_tags = access.list_tags
+
+    # -- workflows ------------------------------------------------------------------------------
+    create_root_ca = workflows.create_root_ca
+    create_subordinate_ca = workflows.create_subordinate_ca
+    issue = workflows.issue

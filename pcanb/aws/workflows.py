@@ -1,0 +1,212 @@
+"""End-to-end workflows: a root CA, a subordinate CA, a certificate, each in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from pcanb.aws import arguments
+from pcanb.aws.authorities import (
+    create_certificate_authority,
+    get_certificate_authority_certificate,
+    get_certificate_authority_csr,
+    import_certificate_authority_certificate,
+)
+from pcanb.aws.certificates import get_certificate, issue_certificate
+from pcanb.aws.certificates import validity as make_validity
+from pcanb.aws.objects import CertificateAuthority, IssuedCertificate
+from pcanb.errors import PcanbError, WrongStateError
+from pcanb.vocab import (
+    DEFAULT_SIGNING_ALGORITHM,
+    KEY_ALGORITHMS,
+    ROOT_TEMPLATE_ARN,
+    SIGNING_ALGORITHMS_BY_FAMILY,
+    KEY_FAMILY,
+    signing_matches_key,
+    template_arn,
+)
+from pcanb.x509.csr import build_csr, generate_private_key
+from pcanb.x509.decode import CertificateChain, Csr
+
+if TYPE_CHECKING:
+    from pcanb.aws.session import Pca
+
+
+def _subject(common_name: str | None, subject: Mapping[str, Any] | None) -> dict[str, Any]:
+    if subject:
+        return dict(subject)
+    if common_name:
+        return {"CommonName": common_name}
+    raise PcanbError("give the CA a name: common_name='Example Root CA' or subject={...}")
+
+
+def _algorithms(key_algorithm: str, signing_algorithm: str | None) -> tuple[str, str]:
+    arguments.check_choice("key_algorithm", key_algorithm, KEY_ALGORITHMS)
+    signing = signing_algorithm or DEFAULT_SIGNING_ALGORITHM[key_algorithm]
+    if not signing_matches_key(key_algorithm, signing):
+        allowed = ", ".join(SIGNING_ALGORITHMS_BY_FAMILY[KEY_FAMILY[key_algorithm]])
+        raise PcanbError(
+            f"signing_algorithm {signing} does not fit a {key_algorithm} key; use one of {allowed}"
+        )
+    return key_algorithm, signing
+
+
+def _create(pca: Pca, ca_type: str, subject: dict, key_algorithm: str, signing: str, **options: Any) -> tuple[str, Csr]:
+    config = {"KeyAlgorithm": key_algorithm, "SigningAlgorithm": signing, "Subject": subject}
+    arn = create_certificate_authority(pca, config, ca_type, **options)
+    pca.client.get_waiter("certificate_authority_csr_created").wait(
+        CertificateAuthorityArn=arn, WaiterConfig=pca.waiter_config(3)
+    )
+    return arn, get_certificate_authority_csr(pca, arn)
+
+
+def _fetch(pca: Pca, ca: str, certificate_arn: str) -> IssuedCertificate:
+    pca.client.get_waiter("certificate_issued").wait(
+        CertificateAuthorityArn=ca, CertificateArn=certificate_arn, WaiterConfig=pca.waiter_config(1)
+    )
+    return get_certificate(pca, ca, certificate_arn)
+
+
+def create_root_ca(
+    pca: Pca,
+    common_name: str | None = None,
+    *,
+    subject: Mapping[str, Any] | None = None,
+    key_algorithm: str = "EC_prime256v1",
+    signing_algorithm: str | None = None,
+    validity: dict[str, Any] | None = None,
+    revocation_configuration: dict[str, Any] | None = None,
+    usage_mode: str | None = None,
+    key_storage_security_standard: str | None = None,
+    tags: Any = None,
+    idempotency_token: str | None = None,
+) -> CertificateAuthority:
+    """Create a root CA and activate it: create → CSR → self-sign (RootCACertificate/V1) → import.
+
+    ``validity`` defaults to 10 years (the console's default).
+    """
+    key_algorithm, signing = _algorithms(key_algorithm, signing_algorithm)
+    arn, csr = _create(
+        pca, "ROOT", _subject(common_name, subject), key_algorithm, signing,
+        revocation_configuration=revocation_configuration, usage_mode=usage_mode,
+        key_storage_security_standard=key_storage_security_standard, tags=tags,
+        idempotency_token=idempotency_token,
+    )  # fmt: skip
+    certificate_arn = issue_certificate(
+        pca, arn, csr, signing, validity or {"Type": "YEARS", "Value": 10}, template_arn=ROOT_TEMPLATE_ARN
+    )
+    certificate = _fetch(pca, arn, certificate_arn)
+    import_certificate_authority_certificate(pca, arn, certificate)
+    return CertificateAuthority(arn, "ROOT", "ACTIVE", certificate=certificate, csr=csr)
+
+
+def _parent_signing_algorithm(pca: Pca, parent: str) -> str:
+    config = pca.client.describe_certificate_authority(CertificateAuthorityArn=parent)
+    return config["CertificateAuthority"]["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+
+
+def create_subordinate_ca(
+    pca: Pca,
+    parent: Any = None,
+    common_name: str | None = None,
+    *,
+    subject: Mapping[str, Any] | None = None,
+    path_length: int = 0,
+    key_algorithm: str = "EC_prime256v1",
+    signing_algorithm: str | None = None,
+    validity: dict[str, Any] | None = None,
+    template: str | None = None,
+    revocation_configuration: dict[str, Any] | None = None,
+    usage_mode: str | None = None,
+    key_storage_security_standard: str | None = None,
+    tags: Any = None,
+    idempotency_token: str | None = None,
+) -> CertificateAuthority:
+    """Create a subordinate CA; signed by ``parent`` when given, else left for an external CA.
+
+    With a parent (a CA in this account and region) the parent issues the CA certificate with
+    ``SubordinateCACertificate_PathLen{path_length}/V1`` and it is imported with its chain;
+    ``validity`` defaults to 5 years, or to one day before the parent expires if that is sooner.
+    Without one, the CA is returned in PENDING_CERTIFICATE with its ``.csr``: have it signed,
+    then call ``pca.import_certificate_authority_certificate(ca, certificate, chain)``.
+    """
+    if not 0 <= path_length <= 3:
+        raise PcanbError("path_length must be 0, 1, 2 or 3 (AWS has templates for PathLen0..3)")
+    key_algorithm, signing = _algorithms(key_algorithm, signing_algorithm)
+    arn, csr = _create(
+        pca, "SUBORDINATE", _subject(common_name, subject), key_algorithm, signing,
+        revocation_configuration=revocation_configuration, usage_mode=usage_mode,
+        key_storage_security_standard=key_storage_security_standard, tags=tags,
+        idempotency_token=idempotency_token,
+    )  # fmt: skip
+    if parent is None:
+        return CertificateAuthority(arn, "SUBORDINATE", "PENDING_CERTIFICATE", csr=csr)
+    parent_arn = arguments.ca_arn(parent)
+    parent_chain = get_certificate_authority_certificate(pca, parent_arn)
+    if validity is None:
+        end = min(pca.now() + timedelta(days=5 * 365), parent_chain[0].not_after - timedelta(days=1))
+        validity = make_validity(end=end)
+    template = arguments.template(template) or template_arn(f"SubordinateCACertificate_PathLen{path_length}")
+    certificate_arn = issue_certificate(
+        pca, parent_arn, csr, _parent_signing_algorithm(pca, parent_arn), validity, template_arn=template
+    )
+    certificate = _fetch(pca, parent_arn, certificate_arn)
+    import_certificate_authority_certificate(pca, arn, certificate, certificate.chain)
+    return CertificateAuthority(
+        arn, "SUBORDINATE", "ACTIVE", certificate=certificate, chain=certificate.chain, csr=csr
+    )
+
+
+def issue(
+    pca: Pca,
+    ca: Any,
+    common_name: str | None = None,
+    *,
+    sans: Iterable[str] = (),
+    subject: Mapping[str, Any] | None = None,
+    csr: Any = None,
+    key_algorithm: str = "EC_prime256v1",
+    days: int | None = None,
+    validity: dict[str, Any] | None = None,
+    validity_not_before: dict[str, Any] | None = None,
+    template: str | None = None,
+    api_passthrough: dict[str, Any] | None = None,
+    signing_algorithm: str | None = None,
+    idempotency_token: str | None = None,
+) -> IssuedCertificate:
+    """Issue a certificate and wait for it; returns it decoded, with ``.private_key`` if generated.
+
+    Without ``csr`` a key of ``key_algorithm`` and a CSR for ``common_name`` / ``sans`` are made
+    locally (the key never leaves this process). ``days`` defaults to 365, or 7 on a
+    short-lived-certificate CA. ``template`` is a template name or ARN.
+    """
+    ca_arn = arguments.ca_arn(ca)
+    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)["CertificateAuthority"]
+    if described["Status"] != "ACTIVE":
+        raise WrongStateError(
+            f"{ca_arn} is {described['Status']}; certificates are issued only by ACTIVE CAs"
+            + (" (enable it with pca.update_certificate_authority(ca, status='ACTIVE'))" if described["Status"] == "DISABLED" else "")
+        )
+    key = None
+    if csr is None:
+        if not (common_name or subject or sans):
+            raise PcanbError("give a common_name, a subject or sans (or a ready csr=)")
+        key = generate_private_key(key_algorithm)
+        csr = build_csr(key, subject or common_name, list(sans))
+    elif not isinstance(csr, Csr):
+        csr = Csr.load(csr)
+    if validity is None:
+        short_lived = described.get("UsageMode") == "SHORT_LIVED_CERTIFICATE"
+        validity = make_validity(days=days or (7 if short_lived else 365))
+    signing = signing_algorithm or described["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+    certificate_arn = issue_certificate(
+        pca, ca_arn, csr, signing, validity, api_passthrough=api_passthrough,
+        idempotency_token=idempotency_token, template_arn=template,
+        validity_not_before=validity_not_before,
+    )  # fmt: skip
+    issued = _fetch(pca, ca_arn, certificate_arn)
+    return IssuedCertificate(issued, arn=issued.arn, chain=issued.chain, private_key=key)
+
+
+__all__ = ["CertificateChain", "create_root_ca", "create_subordinate_ca", "issue"]

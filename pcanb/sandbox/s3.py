@@ -1,0 +1,1479 @@
+"""The S3 subset the sandbox emulates: buckets, bucket policies and objects kept as plain files."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import email.utils
+import fnmatch
+import functools
+import hashlib
+import json
+import os
+import pathlib
+import re
+import secrets
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, quote_plus, unquote, urlsplit
+from xml.etree import ElementTree
+
+_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+_MAX_KEY_BYTES = 1024
+_MAX_NAME_BYTES = 255
+_MAX_METADATA_BYTES = 2048
+_MAX_POLICY_BYTES = 20 * 1024
+_STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
+_CANNED_ACLS = frozenset(
+    {
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    }
+)
+_OWNERSHIPS = frozenset({"BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"})
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_INCOMPATIBLE = (
+    "location constraint is incompatible for the region specific endpoint this request was sent to."
+)
+_CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/s3/aws4_request")
+
+
+class S3Error(Exception):
+    """An S3 error: ``code`` and ``message`` as S3 names them, plus the extra XML fields."""
+
+    def __init__(self, status: int, code: str, message: str, **fields: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+
+
+def _not_implemented(what: str) -> S3Error:
+    return S3Error(501, "NotImplemented", f"The pcanb sandbox does not emulate {what}")
+
+
+def _no_such_bucket(bucket: str) -> S3Error:
+    return S3Error(404, "NoSuchBucket", "The specified bucket does not exist", BucketName=bucket)
+
+
+def _no_such_key(key: str) -> S3Error:
+    return S3Error(404, "NoSuchKey", "The specified key does not exist.", Key=key)
+
+
+def _invalid_argument(message: str, name: str, value: str) -> S3Error:
+    return S3Error(400, "InvalidArgument", message, ArgumentName=name, ArgumentValue=value)
+
+
+def _malformed_xml() -> S3Error:
+    message = (
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )
+    return S3Error(400, "MalformedXML", message)
+
+
+def _invalid_bucket_name(bucket: str) -> S3Error:
+    return S3Error(
+        400, "InvalidBucketName", "The specified bucket is not valid.", BucketName=bucket
+    )
+
+
+def _malformed_policy(message: str) -> S3Error:
+    return S3Error(400, "MalformedPolicy", message)
+
+
+def _precondition_failed(condition: str) -> S3Error:
+    message = "At least one of the pre-conditions you specified did not hold"
+    return S3Error(412, "PreconditionFailed", message, Condition=condition)
+
+
+# --- names and keys -------------------------------------------------------------------------
+
+
+def valid_bucket_name(name: str) -> bool:
+    """Whether ``name`` follows the S3 naming rules for general purpose buckets."""
+    if not 3 <= len(name) <= 63 or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return False
+    if ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return False
+    prefixes = ("xn--", "sthree-", "amzn-s3-demo-")
+    suffixes = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    return not name.startswith(prefixes) and not name.endswith(suffixes)
+
+
+def _encode_segment(segment: str) -> str:
+    """One ``/``-separated part of a key as a file name (``%`` escapes only where needed)."""
+    if segment == "":
+        return "%"
+    if segment in (".", ".."):
+        return segment.replace(".", "%2E")
+    return segment.replace("%", "%25").replace("\0", "%00")
+
+
+def _decode_segment(name: str) -> str:
+    return "" if name == "%" else unquote(name)
+
+
+def _check_key(key: str) -> None:
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _invalid_argument("Object keys must be valid UTF-8", "key", repr(key)) from None
+    if size == 0:
+        raise _invalid_argument("Object keys must not be empty", "key", key)
+    if size > _MAX_KEY_BYTES:
+        raise S3Error(400, "KeyTooLongError", "Your key is too long", Key=key)
+
+
+# --- checksums ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _crc_table(poly: int) -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+def _reflected_crc(data: bytes, poly: int, width: int) -> bytes:
+    table, mask = _crc_table(poly), (1 << width) - 1
+    crc = mask
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return (crc ^ mask).to_bytes(width // 8, "big")
+
+
+def _reverse_bits(value: int, width: int) -> int:
+    return int(f"{value:0{width}b}"[::-1], 2)
+
+
+_CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
+    "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
+    "crc32c": lambda data: _reflected_crc(data, 0x82F63B78, 32),
+    "crc64nvme": lambda data: _reflected_crc(data, _reverse_bits(0xAD93D23594C93659, 64), 64),
+    "sha1": lambda data: hashlib.sha1(data).digest(),
+    "sha256": lambda data: hashlib.sha256(data).digest(),
+    "sha512": lambda data: hashlib.sha512(data).digest(),
+    "md5": lambda data: hashlib.md5(data).digest(),
+}
+_NOT_CHECKSUM_HEADERS = frozenset(
+    {"x-amz-checksum-mode", "x-amz-checksum-type", "x-amz-checksum-algorithm"}
+)
+
+
+def _checksum(algorithm: str, data: bytes) -> str:
+    return base64.b64encode(_CHECKSUMS[algorithm](data)).decode()
+
+
+def _verify_checksum(
+    headers: Mapping[str, str], trailers: Mapping[str, str], body: bytes
+) -> tuple[str, str] | None:
+    """Verify the ``x-amz-checksum-*`` header or trailer; return (algorithm, value) if any."""
+    supplied = {
+        name.removeprefix("x-amz-checksum-"): value
+        for name, value in [*headers.items(), *trailers.items()]
+        if name.startswith("x-amz-checksum-") and name not in _NOT_CHECKSUM_HEADERS
+    }
+    if len(supplied) > 1:
+        message = (
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+        )
+        raise S3Error(400, "InvalidRequest", message)
+    if not supplied:
+        if "x-amz-sdk-checksum-algorithm" in headers or "x-amz-trailer" in headers:
+            message = (
+                "x-amz-sdk-checksum-algorithm specified, but no corresponding "
+                "x-amz-checksum-* or x-amz-trailer headers were found."
+            )
+            raise S3Error(400, "InvalidRequest", message)
+        return None
+    ((algorithm, value),) = supplied.items()
+    if algorithm not in _CHECKSUMS:
+        raise _not_implemented(f"checksum algorithm {algorithm.upper()}")
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        digest = b""
+    expected = _CHECKSUMS[algorithm](body)
+    if len(digest) != len(expected):
+        message = f"Value for x-amz-checksum-{algorithm} header is invalid."
+        raise S3Error(400, "InvalidRequest", message)
+    if digest != expected:
+        message = f"The {algorithm.upper()} you specified did not match the calculated checksum."
+        raise S3Error(400, "BadDigest", message)
+    return algorithm, value
+
+
+def _verify_content_md5(headers: Mapping[str, str], body: bytes) -> None:
+    value = headers.get("content-md5")
+    if value is None:
+        return
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        digest = b""
+    if len(digest) != 16:
+        raise S3Error(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+    if digest != hashlib.md5(body).digest():
+        message = "The Content-MD5 you specified did not match what we received."
+        raise S3Error(400, "BadDigest", message)
+
+
+# --- aws-chunked bodies ---------------------------------------------------------------------
+
+
+def _is_aws_chunked(headers: Mapping[str, str]) -> bool:
+    encodings = [e.strip() for e in headers.get("content-encoding", "").split(",")]
+    streaming = headers.get("x-amz-content-sha256", "").startswith("STREAMING-")
+    return "aws-chunked" in encodings or streaming
+
+
+def _decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """Payload and trailing headers of an ``aws-chunked`` body (signatures are not checked)."""
+    malformed = S3Error(400, "InvalidRequest", "The aws-chunked request body is malformed.")
+    data, pos = bytearray(), 0
+    while True:
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            raise malformed
+        try:
+            size = int(body[pos:end].split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise malformed from None
+        pos = end + 2
+        if size == 0:
+            break
+        if body[pos + size : pos + size + 2] != b"\r\n":
+            raise malformed
+        data += body[pos : pos + size]
+        pos += size + 2
+    return bytes(data), _parse_trailers(body[pos:], malformed)
+
+
+def _parse_trailers(block: bytes, malformed: S3Error) -> dict[str, str]:
+    trailers = {}
+    for line in block.split(b"\r\n"):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise malformed
+        trailers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    trailers.pop("x-amz-trailer-signature", None)
+    return trailers
+
+
+# --- XML ------------------------------------------------------------------------------------
+
+
+def _xml_text(value: str) -> str:
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r]", lambda m: f"&#x{ord(m[0]):x};", text)
+
+
+def _el(tag: str, value: object) -> str:
+    return f"<{tag}>{_xml_text(str(value))}</{tag}>"
+
+
+def _xml_doc(root: str, inner: str, *, namespace: bool = True) -> bytes:
+    xmlns = f' xmlns="{_NS}"' if namespace else ""
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{xmlns}>{inner}</{root}>'.encode()
+
+
+def _parse_xml(body: bytes) -> ElementTree.Element:
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise _malformed_xml()
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        raise _malformed_xml() from None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    moment = _utc(moment)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _http_date(moment: datetime) -> str:
+    return email.utils.format_datetime(_utc(moment).replace(microsecond=0), usegmt=True)
+
+
+def _parse_http_date(value: str) -> datetime | None:
+    try:
+        return _utc(email.utils.parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return None
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    method: str
+    bucket: str | None
+    key: str | None
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    region: str | None
+    checksum: tuple[str, str] | None = None
+
+
+def _header_text(value: str | bytes) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _bucket_from_host(host: str) -> str | None:
+    """The bucket of a virtual-hosted-style host name, or None for path-style hosts."""
+    if host.endswith(".localhost"):
+        return host.removesuffix(".localhost")
+    if not host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return None
+    labels = host.split(".")
+    for index in range(len(labels) - 1, -1, -1):
+        if labels[index] == "s3" or labels[index].startswith("s3-"):
+            return ".".join(labels[:index]) or None
+    return None
+
+
+def _region_from_host(host: str) -> str | None:
+    match = re.search(r"(?:^|\.)s3[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d+)\.", host)
+    return match[1] if match else None
+
+
+def _parse_request(
+    method: str, url: str, headers: Mapping[str, str | bytes], body: bytes | None
+) -> _Request:
+    lowered = {str(k).lower(): _header_text(v) for k, v in headers.items()}
+    if "://" in url:
+        parts = urlsplit(url)
+        host, path, query = parts.hostname or "", parts.path, parts.query
+    else:
+        path, _, query = url.partition("?")
+        host = urlsplit("//" + lowered.get("host", "")).hostname or ""
+    bucket = _bucket_from_host(host)
+    path = path.removeprefix("/")
+    if bucket is None and path:
+        raw_bucket, _, path = path.partition("/")
+        bucket = unquote(raw_bucket)
+    key = unquote(path) if bucket is not None and path else None
+    credential = _CREDENTIAL_RE.search(lowered.get("authorization", ""))
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    if credential is None and "X-Amz-Credential" in params:
+        credential = _CREDENTIAL_RE.search("Credential=" + params["X-Amz-Credential"])
+    region = credential[1] if credential else _region_from_host(host)
+    return _Request(method.upper(), bucket, key, params, lowered, body or b"", region)
+
+
+def _decode_body(req: _Request) -> _Request:
+    """The request with its aws-chunked framing removed and its checksums verified."""
+    body, trailers, headers = req.body, {}, req.headers
+    if _is_aws_chunked(headers):
+        body, trailers = _decode_aws_chunked(body)
+        declared = headers.get("x-amz-decoded-content-length")
+        if declared is not None and declared.strip() != str(len(body)):
+            message = (
+                "You did not provide the number of bytes specified by the "
+                "x-amz-decoded-content-length HTTP header"
+            )
+            raise S3Error(400, "IncompleteBody", message)
+        encodings = [e.strip() for e in headers.get("content-encoding", "").split(",")]
+        rest = ",".join(e for e in encodings if e and e != "aws-chunked")
+        headers = {k: v for k, v in headers.items() if k != "content-encoding"}
+        if rest:
+            headers["content-encoding"] = rest
+    _verify_content_md5(headers, body)
+    checksum = _verify_checksum(headers, trailers, body)
+    return dataclasses.replace(req, body=body, headers=headers, checksum=checksum)
+
+
+# --- routing --------------------------------------------------------------------------------
+
+_ROUTES: dict[tuple[str, str, str], str] = {
+    ("service", "GET", ""): "ListBuckets",
+    ("bucket", "PUT", ""): "CreateBucket",
+    ("bucket", "HEAD", ""): "HeadBucket",
+    ("bucket", "DELETE", ""): "DeleteBucket",
+    ("bucket", "GET", "list-type=2"): "ListObjectsV2",
+    ("bucket", "GET", "location"): "GetBucketLocation",
+    ("bucket", "GET", "policy"): "GetBucketPolicy",
+    ("bucket", "PUT", "policy"): "PutBucketPolicy",
+    ("bucket", "DELETE", "policy"): "DeleteBucketPolicy",
+    ("object", "PUT", ""): "PutObject",
+    ("object", "GET", ""): "GetObject",
+    ("object", "HEAD", ""): "HeadObject",
+    ("object", "DELETE", ""): "DeleteObject",
+}
+_RESPONSE_OVERRIDES = {
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-content-type": "Content-Type",
+    "response-expires": "Expires",
+}
+_OP_PARAMS: dict[str, frozenset[str]] = {
+    "ListBuckets": frozenset({"max-buckets", "continuation-token", "prefix", "bucket-region"}),
+    "ListObjectsV2": frozenset(
+        {
+            "prefix",
+            "delimiter",
+            "max-keys",
+            "encoding-type",
+            "continuation-token",
+            "start-after",
+            "fetch-owner",
+        }
+    ),
+    "GetObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
+    "HeadObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
+    "DeleteObject": frozenset({"versionId"}),
+}
+# Query parameters that are not subresources: they never select an operation.
+_PLAIN_PARAMS = frozenset().union(
+    *_OP_PARAMS.values(),
+    {
+        "x-id",
+        "list-type",
+        "marker",
+        "partNumber",
+        "max-uploads",
+        "key-marker",
+        "upload-id-marker",
+        "version-id-marker",
+        "max-parts",
+        "part-number-marker",
+        "id",
+    },
+)
+_COMMON_HEADERS = frozenset(
+    {
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "x-amz-security-token",
+        "x-amz-user-agent",
+        "x-amz-expected-bucket-owner",
+        "x-amz-request-payer",
+        "x-amz-sdk-checksum-algorithm",
+        "x-amz-trailer",
+        "x-amz-decoded-content-length",
+    }
+)
+_OP_HEADERS: dict[str, frozenset[str]] = {
+    "CreateBucket": frozenset({"x-amz-acl", "x-amz-object-ownership", "x-amz-bucket-namespace"}),
+    "PutObject": frozenset({"x-amz-acl", "x-amz-server-side-encryption", "x-amz-storage-class"}),
+    "GetObject": frozenset({"x-amz-checksum-mode"}),
+    "HeadObject": frozenset({"x-amz-checksum-mode"}),
+    "PutBucketPolicy": frozenset({"x-amz-confirm-remove-self-bucket-access"}),
+}
+_NAMED: dict[tuple[str, str, str], str] = {
+    ("bucket", "GET", ""): "ListObjects",
+    ("bucket", "GET", "list-type=1"): "ListObjects",
+    ("bucket", "POST", ""): "PostObject",
+    ("bucket", "POST", "delete"): "DeleteObjects",
+    ("bucket", "GET", "uploads"): "ListMultipartUploads",
+    ("bucket", "GET", "versions"): "ListObjectVersions",
+    ("object", "PUT", "copy"): "CopyObject",
+    ("object", "POST", "uploads"): "CreateMultipartUpload",
+    ("object", "PUT", "uploadId"): "UploadPart",
+    ("object", "POST", "uploadId"): "CompleteMultipartUpload",
+    ("object", "DELETE", "uploadId"): "AbortMultipartUpload",
+    ("object", "GET", "uploadId"): "ListParts",
+    ("object", "POST", "restore"): "RestoreObject",
+    ("object", "POST", "select"): "SelectObjectContent",
+    ("object", "GET", "attributes"): "GetObjectAttributes",
+    ("object", "POST", ""): "PostObject",
+}
+_NOUNS: dict[str, dict[str, str]] = {
+    "bucket": {
+        "acl": "BucketAcl",
+        "accelerate": "BucketAccelerateConfiguration",
+        "analytics": "BucketAnalyticsConfiguration",
+        "cors": "BucketCors",
+        "encryption": "BucketEncryption",
+        "intelligent-tiering": "BucketIntelligentTieringConfiguration",
+        "inventory": "BucketInventoryConfiguration",
+        "lifecycle": "BucketLifecycleConfiguration",
+        "location": "BucketLocation",
+        "logging": "BucketLogging",
+        "metrics": "BucketMetricsConfiguration",
+        "notification": "BucketNotificationConfiguration",
+        "object-lock": "ObjectLockConfiguration",
+        "ownershipControls": "BucketOwnershipControls",
+        "policy": "BucketPolicy",
+        "policyStatus": "BucketPolicyStatus",
+        "publicAccessBlock": "PublicAccessBlock",
+        "replication": "BucketReplication",
+        "requestPayment": "BucketRequestPayment",
+        "tagging": "BucketTagging",
+        "versioning": "BucketVersioning",
+        "website": "BucketWebsite",
+    },
+    "object": {
+        "acl": "ObjectAcl",
+        "legal-hold": "ObjectLegalHold",
+        "retention": "ObjectRetention",
+        "tagging": "ObjectTagging",
+        "torrent": "ObjectTorrent",
+    },
+}
+_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
+
+
+def _is_auth_param(name: str) -> bool:
+    return name.lower().startswith("x-amz-") or name in ("AWSAccessKeyId", "Signature", "Expires")
+
+
+def _scope(req: _Request) -> str:
+    return "service" if req.bucket is None else "bucket" if req.key is None else "object"
+
+
+def _subresource(req: _Request) -> str:
+    if req.key is not None and req.method == "PUT" and "x-amz-copy-source" in req.headers:
+        return "copy"
+    if "list-type" in req.query:
+        return f"list-type={req.query['list-type']}"
+    subs = [k for k in req.query if k not in _PLAIN_PARAMS and not _is_auth_param(k)]
+    return subs[0] if subs else ""
+
+
+def _operation_name(scope: str, method: str, sub: str) -> str:
+    route = (scope, method, sub)
+    if route in _ROUTES:
+        return _ROUTES[route]
+    if route in _NAMED:
+        return _NAMED[route]
+    noun = _NOUNS.get(scope, {}).get(sub)
+    if noun and method in _VERBS:
+        return _VERBS[method] + noun
+    where = "/" if scope == "service" else f"/{{{scope}}}"
+    return f"{method} {where}" + (f"?{sub}" if sub else "")
+
+
+def operation_name(method: str, url: str, headers: Mapping[str, str | bytes]) -> str:
+    """The S3 operation a request asks for, e.g. ``"PutObject"``, emulated or not."""
+    req = _parse_request(method, url, headers, b"")
+    return _operation_name(_scope(req), req.method, _subresource(req))
+
+
+def _check_params(op: str, req: _Request) -> None:
+    """Refuse query parameters and x-amz-* headers that ``op`` would otherwise ignore."""
+    allowed = _OP_PARAMS.get(op, frozenset()) | {"x-id", "list-type", _subresource(req)}
+    for name in req.query:
+        if name not in allowed and not _is_auth_param(name):
+            raise _not_implemented(f"parameter {name!r} of S3 operation {op}")
+    allowed = _COMMON_HEADERS | _OP_HEADERS.get(op, frozenset())
+    for name in req.headers:
+        if not name.startswith("x-amz-") or name in allowed:
+            continue
+        if name.startswith("x-amz-checksum-") and name not in _NOT_CHECKSUM_HEADERS:
+            continue
+        if op == "PutObject" and name.startswith("x-amz-meta-"):
+            continue
+        raise _not_implemented(f"header {name} of S3 operation {op}")
+    if op == "DeleteObject" and "if-match" in req.headers:
+        raise _not_implemented("header If-Match of S3 operation DeleteObject")
+
+
+# --- listing --------------------------------------------------------------------------------
+
+
+def _encode_token(marker: str, is_prefix: bool) -> str:
+    raw = json.dumps([marker, is_prefix]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str) -> tuple[str, bool]:
+    try:
+        marker, is_prefix = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(marker, str) and isinstance(is_prefix, bool):
+            return marker, is_prefix
+    except (ValueError, TypeError, binascii.Error):
+        pass
+    raise _invalid_argument(
+        "The continuation token provided is incorrect", "continuation-token", token
+    )
+
+
+def _page(
+    keys: list[str],
+    prefix: str,
+    delimiter: str,
+    after: str,
+    skip_prefix: bool,
+    limit: int,
+) -> tuple[list[tuple[str, bool]], bool]:
+    """One page of (key or common prefix, is_prefix) entries after ``after``; and if truncated."""
+    entries: list[tuple[str, bool]] = []
+    for key in keys:
+        if key <= after or (skip_prefix and key.startswith(after)):
+            continue
+        cut = key.find(delimiter, len(prefix)) if delimiter else -1
+        entry = (key[: cut + len(delimiter)], True) if cut >= 0 else (key, False)
+        if entries and entries[-1] == entry:
+            continue
+        if len(entries) == limit:
+            return entries, True
+        entries.append(entry)
+    return entries, False
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int, upper: int) -> int:
+    value = query.get(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", value):
+        message = f"Provided {name} not an integer or within integer range"
+        raise _invalid_argument(message, name, value)
+    return min(int(value), upper)
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_policy(text: str, bucket: str) -> None:
+    """Raise MalformedPolicy unless ``text`` is a bucket policy S3 would accept."""
+    if len(text.encode()) > _MAX_POLICY_BYTES:
+        raise _malformed_policy("Policy exceeds the maximum allowed document size.")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise _malformed_policy("This policy contains invalid Json") from None
+    if not isinstance(doc, dict):
+        raise _malformed_policy("Policies must be valid JSON and the first byte must be '{'")
+    if doc.get("Version", "2012-10-17") not in ("2012-10-17", "2008-10-17"):
+        raise _malformed_policy("The policy must contain a valid version string")
+    statements = doc.get("Statement")
+    if not statements:
+        raise _malformed_policy("Missing required field Statement")
+    for statement in _as_list(statements):
+        _check_statement(statement, bucket)
+
+
+def _check_statement(statement: object, bucket: str) -> None:
+    if not isinstance(statement, dict):
+        raise _malformed_policy("Statement is not a JSON object")
+    if "Effect" not in statement:
+        raise _malformed_policy("Missing required field Effect")
+    if statement["Effect"] not in ("Allow", "Deny"):
+        raise _malformed_policy(f"Invalid effect: {statement['Effect']}")
+    for field in ("Principal", "Action", "Resource"):
+        if field not in statement and f"Not{field}" not in statement:
+            raise _malformed_policy(f"Missing required field {field}")
+    principal = statement.get("Principal", statement.get("NotPrincipal"))
+    if principal != "*" and not (
+        isinstance(principal, dict)
+        and principal
+        and set(principal) <= {"AWS", "Service", "Federated", "CanonicalUser"}
+    ):
+        raise _malformed_policy("Invalid principal in policy")
+    for action in _as_list(statement.get("Action", statement.get("NotAction"))):
+        if not isinstance(action, str) or not (action == "*" or action.lower().startswith("s3:")):
+            raise _malformed_policy("Policy has invalid action")
+    for resource in _as_list(statement.get("Resource", statement.get("NotResource"))):
+        if not _resource_in_bucket(resource, bucket):
+            raise _malformed_policy("Policy has invalid resource")
+
+
+def _resource_in_bucket(resource: object, bucket: str) -> bool:
+    if resource == "*":
+        return True
+    if not isinstance(resource, str):
+        return False
+    match = re.fullmatch(r"arn:aws(?:-[a-z-]+)?:s3:::([^/]+)(/.*)?", resource)
+    return bool(match) and fnmatch.fnmatchcase(bucket, match[1])
+
+
+# --- objects --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Object:
+    key: str
+    path: pathlib.Path
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str = _DEFAULT_CONTENT_TYPE
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    checksum: tuple[str, str] | None = None
+    acl: str | None = None
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or etag.strip('"') in (t.removeprefix("W/").strip('"') for t in tags)
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive byte range asked for, or None for the whole object (S3 ignores bad ones)."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
+    if not match or match[1] == match[2] == "":
+        return None
+    unsatisfiable = S3Error(
+        416,
+        "InvalidRange",
+        "The requested range is not satisfiable",
+        RangeRequested=header or "",
+        ActualObjectSize=str(size),
+    )
+    if match[1] == "":
+        length = int(match[2])
+        if length == 0 or size == 0:
+            raise unsatisfiable
+        return max(size - length, 0), size - 1
+    start = int(match[1])
+    end = int(match[2]) if match[2] else size - 1
+    if end < start:
+        return None
+    if start >= size:
+        raise unsatisfiable
+    return start, min(end, size - 1)
+
+
+class S3:
+    """The S3 subset, stored as plain files under root.
+
+    Objects live at ``<root>/<bucket>/<key>``, so ``openssl crl -in <root>/<bucket>/crl/x.crl``
+    works; metadata and bucket data live in JSON files under ``<root>/.meta``.
+    """
+
+    def __init__(
+        self, root: pathlib.Path, *, now: Callable[[], datetime], account: str, region: str
+    ) -> None:
+        self.root = pathlib.Path(root)
+        self._now = now
+        self.account = account
+        self.region = region
+        self._meta = self.root / ".meta"
+        for sub in ("tmp", "buckets", "policies", "objects"):
+            (self._meta / sub).mkdir(parents=True, exist_ok=True)
+
+    # --- engine-facing API ------------------------------------------------------------------
+
+    def create_bucket(
+        self,
+        bucket: str,
+        *,
+        region: str | None = None,
+        object_ownership: str = "BucketOwnerEnforced",
+    ) -> None:
+        """Create ``bucket``; S3Error ``BucketAlreadyOwnedByYou`` or ``InvalidBucketName``."""
+        if object_ownership not in _OWNERSHIPS:
+            message = f"Invalid x-amz-object-ownership header: {object_ownership}"
+            raise _invalid_argument(message, "x-amz-object-ownership", object_ownership)
+        self._create_bucket(bucket, region or self.region, object_ownership, None)
+
+    def _create_bucket(
+        self, bucket: str, region: str, object_ownership: str, constraint: str | None
+    ) -> None:
+        if not valid_bucket_name(bucket):
+            raise _invalid_bucket_name(bucket)
+        record = {
+            "name": bucket,
+            "created": _iso(self._now()),
+            "region": region,
+            "location_constraint": constraint or region,
+            "object_ownership": object_ownership,
+        }
+        tmp = self._write_temp(json.dumps(record).encode())
+        try:
+            os.link(tmp, self._bucket_record(bucket))
+        except FileExistsError:
+            message = (
+                "Your previous request to create the named bucket succeeded and you already own it."
+            )
+            raise S3Error(409, "BucketAlreadyOwnedByYou", message, BucketName=bucket) from None
+        finally:
+            tmp.unlink()
+        (self.root / bucket).mkdir(exist_ok=True)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """Whether ``bucket`` exists."""
+        return valid_bucket_name(bucket) and self._bucket_record(bucket).is_file()
+
+    def bucket_policy(self, bucket: str) -> str | None:
+        """The bucket policy JSON text, or None when the bucket or its policy does not exist."""
+        if not self.bucket_exists(bucket):
+            return None
+        try:
+            return (self._meta / "policies" / f"{bucket}.json").read_text("utf-8")
+        except FileNotFoundError:
+            return None
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str = _DEFAULT_CONTENT_TYPE,
+        acl: str | None = None,
+    ) -> str:
+        """Store an object and return its quoted ETag; S3Error as PutObject would answer."""
+        record = self._require_bucket(bucket)
+        self._check_object_acl(record, acl)
+        return self._store(bucket, key, body, content_type=content_type, acl=acl).etag
+
+    def get_object(self, bucket: str, key: str) -> bytes:
+        """The object's bytes; KeyError if the bucket or key does not exist."""
+        found = self._find(bucket, key) if self.bucket_exists(bucket) else None
+        if found is None:
+            raise KeyError(key)
+        return found.path.read_bytes()
+
+    def object_path(self, bucket: str, key: str) -> pathlib.Path:
+        """The file that holds (or would hold) the object ``bucket``/``key``."""
+        if not valid_bucket_name(bucket):
+            raise _invalid_bucket_name(bucket)
+        _check_key(key)
+        path = self.root / bucket
+        for segment in key.split("/"):
+            name = _encode_segment(segment)
+            if len(os.fsencode(name)) > _MAX_NAME_BYTES:
+                message = (
+                    "Your key is too long: the pcanb sandbox keeps each '/'-separated part "
+                    f"of a key as a file name of at most {_MAX_NAME_BYTES} bytes"
+                )
+                raise S3Error(400, "KeyTooLongError", message, Key=key)
+            path = path / name
+        return path
+
+    # --- wire -------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one S3 REST request (body after HTTP transfer decoding) as S3 would."""
+        request_id = secrets.token_hex(8).upper()
+        try:
+            req = _parse_request(method, url, headers, body)
+            op = _operation_name(_scope(req), req.method, _subresource(req))
+            handler = getattr(self, f"_op_{op}", None) if op in _ROUTES.values() else None
+            if handler is None:
+                raise _not_implemented(f"S3 operation {op}")
+            _check_params(op, req)
+            self._check_owner(req)
+            status, out_headers, out_body = handler(_decode_body(req))
+        except S3Error as error:
+            status, out_headers, out_body = self._error(error, method, request_id)
+        return status, self._finish(out_headers, out_body, request_id, method), out_body
+
+    def _error(
+        self, error: S3Error, method: str, request_id: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        if error.status == 304 or method.upper() == "HEAD":
+            return error.status, {}, b""
+        fields = {**error.fields, "RequestId": request_id, "HostId": self._host_id()}
+        inner = _el("Code", error.code) + _el("Message", error.message)
+        inner += "".join(_el(name, value) for name, value in fields.items())
+        return (
+            error.status,
+            {"Content-Type": "application/xml"},
+            _xml_doc("Error", inner, namespace=False),
+        )
+
+    def _finish(
+        self, headers: dict[str, str], body: bytes, request_id: str, method: str
+    ) -> dict[str, str]:
+        out = {
+            "x-amz-request-id": request_id,
+            "x-amz-id-2": self._host_id(),
+            "Date": _http_date(self._now()),
+            "Server": "AmazonS3",
+            **headers,
+        }
+        if method.upper() != "HEAD" or "Content-Length" not in out:
+            out["Content-Length"] = str(len(body))
+        return out
+
+    @staticmethod
+    def _host_id() -> str:
+        return base64.b64encode(secrets.token_bytes(48)).decode()
+
+    def _check_owner(self, req: _Request) -> None:
+        expected = req.headers.get("x-amz-expected-bucket-owner")
+        if expected is not None and expected != self.account:
+            raise S3Error(403, "AccessDenied", "Access Denied")
+
+    # --- buckets ----------------------------------------------------------------------------
+
+    def _op_ListBuckets(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        prefix = req.query.get("prefix", "")
+        region = req.query.get("bucket-region")
+        limit = _int_param(req.query, "max-buckets", 10000, 10000)
+        if "max-buckets" in req.query and limit == 0:
+            raise _invalid_argument("Invalid maximum buckets value", "max-buckets", "0")
+        after = req.query.get("continuation-token")
+        after = _decode_token(after)[0] if after is not None else ""
+        records = [
+            r
+            for r in self._bucket_records()
+            if r["name"].startswith(prefix)
+            and r["name"] > after
+            and (region is None or r["region"] == region)
+        ]
+        page = records[:limit]
+        inner = "<Buckets>" + "".join(
+            "<Bucket>"
+            + _el("Name", r["name"])
+            + _el("CreationDate", r["created"])
+            + _el("BucketRegion", r["region"])
+            + "</Bucket>"
+            for r in page
+        )
+        inner += "</Buckets>" + self._owner_xml()
+        if len(records) > limit:
+            inner += _el("ContinuationToken", _encode_token(page[-1]["name"], False))
+        if "prefix" in req.query:
+            inner += _el("Prefix", prefix)
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("ListAllMyBucketsResult", inner)
+
+    def _op_CreateBucket(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        if not valid_bucket_name(bucket):
+            raise _invalid_bucket_name(bucket)
+        constraint = _location_constraint(req.body)
+        region = self._creation_region(req, constraint)
+        ownership = req.headers.get("x-amz-object-ownership", "BucketOwnerEnforced")
+        if ownership not in _OWNERSHIPS:
+            message = f"Invalid x-amz-object-ownership header: {ownership}"
+            raise _invalid_argument(message, "x-amz-object-ownership", ownership)
+        if req.headers.get("x-amz-bucket-namespace", "global") != "global":
+            raise _not_implemented("account-regional bucket namespaces")
+        _check_bucket_acl(req.headers.get("x-amz-acl"), ownership)
+        existing = self._bucket_data(bucket)
+        if existing is not None and existing["region"] == region == "us-east-1":
+            return 200, {"Location": f"/{bucket}"}, b""
+        self._create_bucket(bucket, region, ownership, constraint)
+        location = f"/{bucket}" if region == "us-east-1" else f"http://{bucket}.s3.amazonaws.com/"
+        return 200, {"Location": location}, b""
+
+    def _creation_region(self, req: _Request, constraint: str | None) -> str:
+        endpoint = req.region or self.region
+        if constraint is None:
+            if endpoint != "us-east-1":
+                message = f"The unspecified {_INCOMPATIBLE}"
+                raise S3Error(400, "IllegalLocationConstraintException", message)
+            return "us-east-1"
+        region = "eu-west-1" if constraint == "EU" else constraint
+        if constraint == "us-east-1" or not _REGION_RE.match(region):
+            raise S3Error(
+                400,
+                "InvalidLocationConstraint",
+                "The specified location-constraint is not valid",
+                LocationConstraint=constraint,
+            )
+        if endpoint != "us-east-1" and region != endpoint:
+            message = f"The {constraint} {_INCOMPATIBLE}"
+            raise S3Error(400, "IllegalLocationConstraintException", message)
+        return region
+
+    def _op_HeadBucket(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        record = self._require_bucket(req.bucket or "")
+        headers = {"x-amz-bucket-region": record["region"], "x-amz-access-point-alias": "false"}
+        return 200, headers, b""
+
+    def _op_GetBucketLocation(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        record = self._require_bucket(req.bucket or "")
+        constraint = record["location_constraint"]
+        text = "" if constraint == "us-east-1" else _xml_text(constraint)
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("LocationConstraint", text)
+
+    def _op_DeleteBucket(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        if next(self._walk_keys(bucket, ""), None) is not None:
+            message = "The bucket you tried to delete is not empty"
+            raise S3Error(409, "BucketNotEmpty", message, BucketName=bucket)
+        self._bucket_record(bucket).unlink(missing_ok=True)
+        (self._meta / "policies" / f"{bucket}.json").unlink(missing_ok=True)
+        for tree in (self.root / bucket, self._meta / "objects" / bucket):
+            _remove_tree(tree)
+        return 204, {}, b""
+
+    def _op_PutBucketPolicy(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        try:
+            text = req.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _malformed_policy("This policy contains invalid Json") from None
+        _check_policy(text, bucket)
+        self._write_atomic(self._meta / "policies" / f"{bucket}.json", text.encode())
+        return 204, {}, b""
+
+    def _op_GetBucketPolicy(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        policy = self.bucket_policy(bucket)
+        if policy is None:
+            message = "The bucket policy does not exist"
+            raise S3Error(404, "NoSuchBucketPolicy", message, BucketName=bucket)
+        return 200, {"Content-Type": "application/json"}, policy.encode()
+
+    def _op_DeleteBucketPolicy(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        (self._meta / "policies" / f"{bucket}.json").unlink(missing_ok=True)
+        return 204, {}, b""
+
+    # --- objects over the wire --------------------------------------------------------------
+
+    def _op_ListObjectsV2(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket, q = req.bucket or "", req.query
+        self._require_bucket(bucket)
+        prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
+        encoding = q.get("encoding-type")
+        if encoding not in (None, "url"):
+            message = "Invalid Encoding Method specified in Request"
+            raise _invalid_argument(message, "encoding-type", encoding)
+        max_keys = _int_param(q, "max-keys", 1000, 2**31 - 1)
+        token = q.get("continuation-token")
+        after, skip = (
+            _decode_token(token) if token is not None else (q.get("start-after", ""), False)
+        )
+        keys = sorted(k for k in self._walk_keys(bucket, prefix) if k.startswith(prefix))
+        entries, truncated = _page(keys, prefix, delimiter, after, skip, min(max_keys, 1000))
+
+        def enc(text: str) -> str:
+            return quote_plus(text, safe="/") if encoding == "url" else text
+
+        inner = _el("Name", bucket) + _el("Prefix", enc(prefix))
+        if delimiter:
+            inner += _el("Delimiter", enc(delimiter))
+        inner += _el("MaxKeys", max_keys) + _el("KeyCount", len(entries))
+        inner += _el("IsTruncated", str(truncated).lower())
+        if encoding:
+            inner += _el("EncodingType", encoding)
+        if token is not None:
+            inner += _el("ContinuationToken", token)
+        if truncated:
+            inner += _el("NextContinuationToken", _encode_token(*entries[-1]))
+        if "start-after" in q:
+            inner += _el("StartAfter", enc(q["start-after"]))
+        owner = self._owner_xml() if q.get("fetch-owner") == "true" else ""
+        for name, is_prefix in entries:
+            if is_prefix:
+                inner += "<CommonPrefixes>" + _el("Prefix", enc(name)) + "</CommonPrefixes>"
+            elif (found := self._find(bucket, name)) is not None:
+                inner += self._contents_xml(found, enc(name), owner)
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("ListBucketResult", inner)
+
+    def _contents_xml(self, obj: _Object, key: str, owner: str) -> str:
+        inner = _el("Key", key) + _el("LastModified", _iso(obj.last_modified))
+        inner += _el("ETag", obj.etag)
+        if obj.checksum:
+            inner += _el("ChecksumAlgorithm", obj.checksum[0].upper())
+            inner += _el("ChecksumType", "FULL_OBJECT")
+        inner += _el("Size", obj.size) + owner + _el("StorageClass", "STANDARD")
+        return f"<Contents>{inner}</Contents>"
+
+    def _op_PutObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket, key, h = req.bucket or "", req.key or "", req.headers
+        record = self._require_bucket(bucket)
+        acl = h.get("x-amz-acl")
+        self._check_object_acl(record, acl)
+        if h.get("x-amz-server-side-encryption", "AES256") != "AES256":
+            raise _not_implemented(f"server-side encryption {h['x-amz-server-side-encryption']}")
+        if h.get("x-amz-storage-class", "STANDARD") != "STANDARD":
+            raise _not_implemented(f"storage class {h['x-amz-storage-class']}")
+        exclusive = self._put_preconditions(bucket, key, h)
+        obj = self._store(
+            bucket,
+            key,
+            req.body,
+            content_type=h.get("content-type") or _DEFAULT_CONTENT_TYPE,
+            acl=acl,
+            headers={name: h[name] for name in _STORED_HEADERS if name in h},
+            metadata=_user_metadata(h),
+            checksum=req.checksum,
+            exclusive=exclusive,
+        )
+        out = {"ETag": obj.etag, "x-amz-server-side-encryption": "AES256"}
+        return 200, out | _checksum_headers(obj), b""
+
+    def _put_preconditions(self, bucket: str, key: str, headers: Mapping[str, str]) -> bool:
+        """Check If-Match / If-None-Match on PutObject; True when the write must not overwrite."""
+        if_none = headers.get("if-none-match")
+        if if_none is not None and if_none.strip() != "*":
+            raise _not_implemented("If-None-Match values other than '*' on PutObject")
+        if_match = headers.get("if-match")
+        if if_match is not None:
+            found = self._find(bucket, key)
+            if found is None:
+                raise _no_such_key(key)
+            if not _etag_matches(if_match, found.etag):
+                raise _precondition_failed("If-Match")
+        return if_none is not None
+
+    def _op_GetObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        return self._read_object(req, with_body=True)
+
+    def _op_HeadObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        return self._read_object(req, with_body=False)
+
+    def _read_object(self, req: _Request, *, with_body: bool) -> tuple[int, dict[str, str], bytes]:
+        bucket, key = req.bucket or "", req.key or ""
+        self._require_bucket(bucket)
+        _check_version(req.query)
+        obj = self._find(bucket, key)
+        if obj is None:
+            raise _no_such_key(key)
+        _read_preconditions(req.headers, obj)
+        span = _range(req.headers.get("range"), obj.size)
+        headers = self._object_headers(obj, req)
+        status, start, end = 200, 0, obj.size - 1
+        if span is not None:
+            status, (start, end) = 206, span
+            headers["Content-Range"] = f"bytes {start}-{end}/{obj.size}"
+        elif req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+            headers |= _checksum_headers(obj)
+        headers["Content-Length"] = str(end - start + 1)
+        if not with_body:
+            return status, headers, b""
+        with obj.path.open("rb") as handle:
+            handle.seek(start)
+            data = handle.read(end - start + 1)
+        return status, headers, data
+
+    def _object_headers(self, obj: _Object, req: _Request) -> dict[str, str]:
+        headers = {
+            "Content-Type": obj.content_type,
+            "ETag": obj.etag,
+            "Last-Modified": _http_date(obj.last_modified),
+            "Accept-Ranges": "bytes",
+            "x-amz-server-side-encryption": "AES256",
+        }
+        headers |= {name.title(): value for name, value in obj.headers.items()}
+        headers |= {f"x-amz-meta-{name}": value for name, value in obj.metadata.items()}
+        for param, header in _RESPONSE_OVERRIDES.items():
+            if param in req.query:
+                headers[header] = req.query[param]
+        return headers
+
+    def _op_DeleteObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket, key = req.bucket or "", req.key or ""
+        self._require_bucket(bucket)
+        _check_version(req.query)
+        try:
+            path = self.object_path(bucket, key)
+        except S3Error:
+            return 204, {}, b""
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            self._object_record(bucket, key).unlink(missing_ok=True)
+            self._prune(bucket, path.parent)
+        return 204, {}, b""
+
+    # --- storage ----------------------------------------------------------------------------
+
+    def _bucket_record(self, bucket: str) -> pathlib.Path:
+        return self._meta / "buckets" / f"{bucket}.json"
+
+    def _object_record(self, bucket: str, key: str) -> pathlib.Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return self._meta / "objects" / bucket / f"{digest}.json"
+
+    def _bucket_data(self, bucket: str) -> dict[str, str] | None:
+        if not valid_bucket_name(bucket):
+            return None
+        try:
+            return json.loads(self._bucket_record(bucket).read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _bucket_records(self) -> list[dict[str, str]]:
+        names = sorted(p.stem for p in (self._meta / "buckets").glob("*.json"))
+        return [r for name in names if (r := self._bucket_data(name)) is not None]
+
+    def _require_bucket(self, bucket: str) -> dict[str, str]:
+        record = self._bucket_data(bucket)
+        if record is None:
+            raise _no_such_bucket(bucket)
+        return record
+
+    def _check_object_acl(self, record: Mapping[str, str], acl: str | None) -> None:
+        if acl is None:
+            return
+        if acl not in _CANNED_ACLS:
+            raise _invalid_argument("", "x-amz-acl", acl)
+        enforced = record.get("object_ownership") == "BucketOwnerEnforced"
+        if enforced and acl != "bucket-owner-full-control":
+            raise S3Error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+
+    def _owner_xml(self) -> str:
+        canonical = hashlib.sha256(f"pcanb-sandbox:{self.account}".encode()).hexdigest()
+        return f"<Owner>{_el('ID', canonical)}</Owner>"
+
+    def _write_temp(self, data: bytes) -> pathlib.Path:
+        fd, name = tempfile.mkstemp(dir=self._meta / "tmp", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return pathlib.Path(name)
+
+    def _write_atomic(self, path: pathlib.Path, data: bytes) -> None:
+        tmp = self._write_temp(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+
+    def _store(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str,
+        acl: str | None,
+        headers: Mapping[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        checksum: tuple[str, str] | None = None,
+        exclusive: bool = False,
+    ) -> _Object:
+        path = self.object_path(bucket, key)
+        self._check_clash(bucket, key, path)
+        tmp = self._write_temp(body)
+        stat = tmp.stat()
+        try:
+            self._place(bucket, key, tmp, path, exclusive=exclusive)
+        finally:
+            tmp.unlink(missing_ok=True)
+        obj = _Object(
+            key=key,
+            path=path,
+            size=len(body),
+            etag=_etag(body),
+            last_modified=_utc(self._now()),
+            content_type=content_type,
+            headers=dict(headers or {}),
+            metadata=dict(metadata or {}),
+            checksum=checksum,
+            acl=acl,
+        )
+        record = {
+            "key": key,
+            "ino": stat.st_ino,
+            "mtime_ns": stat.st_mtime_ns,
+            "size": stat.st_size,
+            "etag": obj.etag,
+            "last_modified": _iso(obj.last_modified),
+            "content_type": content_type,
+            "headers": obj.headers,
+            "metadata": obj.metadata,
+            "checksum": list(checksum) if checksum else None,
+            "acl": acl,
+        }
+        self._write_atomic(self._object_record(bucket, key), json.dumps(record).encode())
+        return obj
+
+    def _place(
+        self, bucket: str, key: str, tmp: pathlib.Path, path: pathlib.Path, *, exclusive: bool
+    ) -> None:
+        """Move the written temp file to ``path``, tolerating a parent pruned meanwhile."""
+        for _attempt in range(5):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise _clash(key) from None
+            try:
+                if exclusive:
+                    os.link(tmp, path)
+                else:
+                    os.replace(tmp, path)
+                return
+            except FileExistsError:
+                if path.is_dir():
+                    raise _clash(key) from None
+                raise _precondition_failed("If-None-Match") from None
+            except (IsADirectoryError, NotADirectoryError):
+                raise _clash(key) from None
+            except FileNotFoundError:
+                continue
+        raise S3Error(503, "SlowDown", "Please reduce your request rate.")
+
+    def _check_clash(self, bucket: str, key: str, path: pathlib.Path) -> None:
+        if path.is_dir():
+            raise _clash(key)
+        bucket_dir = self.root / bucket
+        for parent in path.parents:
+            if parent == bucket_dir:
+                break
+            if parent.exists() and not parent.is_dir():
+                raise _clash(key)
+
+    def _prune(self, bucket: str, directory: pathlib.Path) -> None:
+        bucket_dir = self.root / bucket
+        while directory != bucket_dir and bucket_dir in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
+
+    def _find(self, bucket: str, key: str) -> _Object | None:
+        """The object stored under ``key``, or None."""
+        try:
+            path = self.object_path(bucket, key)
+            stat = path.stat()
+        except (S3Error, OSError):
+            return None
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(self._object_record(bucket, key).read_text("utf-8"))
+        except (OSError, ValueError):
+            record = None
+        current = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if record is None or (record["ino"], record["mtime_ns"], record["size"]) != current:
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            return _Object(key, path, stat.st_size, _etag(path.read_bytes()), modified)
+        return _Object(
+            key=key,
+            path=path,
+            size=stat.st_size,
+            etag=record["etag"],
+            last_modified=datetime.fromisoformat(record["last_modified"]),
+            content_type=record["content_type"],
+            headers=record["headers"],
+            metadata=record["metadata"],
+            checksum=tuple(record["checksum"]) if record["checksum"] else None,
+            acl=record["acl"],
+        )
+
+    def _walk_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        """Every key in ``bucket`` under the directory that ``prefix`` names (unsorted)."""
+        bucket_dir = self.root / bucket
+        base = bucket_dir.joinpath(*map(_encode_segment, prefix.split("/")[:-1]))
+        for directory, _dirs, files in os.walk(base):
+            parts = pathlib.Path(directory).relative_to(bucket_dir).parts
+            for name in files:
+                key = "/".join(_decode_segment(part) for part in (*parts, name))
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue
+                yield key
+
+
+def _clash(key: str) -> S3Error:
+    message = (
+        f"The pcanb sandbox stores objects as files, so key {key!r} cannot exist together "
+        "with a key that is one of its '/'-separated prefixes or starts with it plus '/'"
+    )
+    return _invalid_argument(message, "key", key)
+
+
+def _remove_tree(tree: pathlib.Path) -> None:
+    for directory, dirs, files in os.walk(tree, topdown=False):
+        for name in files:
+            (pathlib.Path(directory) / name).unlink(missing_ok=True)
+        for name in dirs:
+            (pathlib.Path(directory) / name).rmdir()
+    if tree.is_dir():
+        tree.rmdir()
+
+
+def _location_constraint(body: bytes) -> str | None:
+    """The LocationConstraint of a CreateBucketConfiguration body, None when absent."""
+    if not body.strip():
+        return None
+    root = _parse_xml(body)
+    if _local(root.tag) != "CreateBucketConfiguration":
+        raise _malformed_xml()
+    constraint = None
+    for child in root:
+        if _local(child.tag) != "LocationConstraint":
+            raise _not_implemented(f"CreateBucketConfiguration.{_local(child.tag)}")
+        constraint = (child.text or "").strip() or None
+    return constraint
+
+
+def _check_bucket_acl(acl: str | None, ownership: str) -> None:
+    if acl is None:
+        return
+    if acl not in _CANNED_ACLS | {"log-delivery-write"}:
+        raise _invalid_argument("", "x-amz-acl", acl)
+    if ownership == "BucketOwnerEnforced" and acl not in ("private", "bucket-owner-full-control"):
+        message = "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+        raise S3Error(400, "InvalidBucketAclWithObjectOwnership", message)
+
+
+def _user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
+    metadata = {
+        name.removeprefix("x-amz-meta-"): value
+        for name, value in headers.items()
+        if name.startswith("x-amz-meta-")
+    }
+    if sum(len(k) + len(v) for k, v in metadata.items()) > _MAX_METADATA_BYTES:
+        message = "Your metadata headers exceed the maximum allowed metadata size"
+        raise S3Error(400, "MetadataTooLarge", message, MaxSizeAllowed=str(_MAX_METADATA_BYTES))
+    return metadata
+
+
+def _checksum_headers(obj: _Object) -> dict[str, str]:
+    if obj.checksum is None:
+        return {}
+    algorithm, value = obj.checksum
+    return {f"x-amz-checksum-{algorithm}": value, "x-amz-checksum-type": "FULL_OBJECT"}
+
+
+def _check_version(query: Mapping[str, str]) -> None:
+    version = query.get("versionId")
+    if version is not None and version != "null":
+        raise _invalid_argument("Invalid version id specified", "versionId", version)
+
+
+def _read_preconditions(headers: Mapping[str, str], obj: _Object) -> None:
+    """Apply If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since (RFC 7232 order)."""
+    modified = obj.last_modified.replace(microsecond=0)
+    if "if-match" in headers:
+        if not _etag_matches(headers["if-match"], obj.etag):
+            raise _precondition_failed("If-Match")
+    elif (since := _parse_http_date(headers.get("if-unmodified-since", ""))) and modified > since:
+        raise _precondition_failed("If-Unmodified-Since")
+    not_modified = S3Error(304, "NotModified", "Not Modified")
+    if "if-none-match" in headers:
+        if _etag_matches(headers["if-none-match"], obj.etag):
+            raise not_modified
+    elif (since := _parse_http_date(headers.get("if-modified-since", ""))) and modified <= since:
+        raise not_modified

@@ -1,0 +1,65 @@
+"""Column schemas for every kind of frame pcanb returns, and records → typed DataFrame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column: its name and pandas dtype (``datetime`` means tz-aware UTC)."""
+
+    name: str
+    dtype: str
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    return tuple(Column(*item.split(":")) for item in spec.split())
+
+
+#: ListCertificateAuthorities / DescribeCertificateAuthority rows.
+CA_COLUMNS = _cols(
+    "arn:string ca_id:string type:string status:string common_name:string subject:string "
+    "usage_mode:string key_algorithm:string signing_algorithm:string "
+    "created_at:datetime last_state_change_at:datetime not_before:datetime not_after:datetime "
+    "days_to_expiry:Float64 serial:string owner_account:string "
+    "key_storage_security_standard:string crl_enabled:boolean crl_bucket:string "
+    "crl_expiration_days:Int64 crl_custom_cname:string crl_type:string crl_s3_object_acl:string "
+    "crl_custom_path:string crl_omit_extension:boolean ocsp_enabled:boolean "
+    "ocsp_custom_cname:string failure_reason:string restorable_until:datetime "
+    "monthly_cost_usd:Float64"
+)
+#: ListTags rows.
+TAG_COLUMNS = _cols("arn:string key:string value:string")
+#: Decoded certificates (Certificate.to_dict) as rows.
+CERTIFICATE_COLUMNS = _cols(
+    "arn:string common_name:string subject:string issuer:string serial_hex:string "
+    "not_before:datetime not_after:datetime days_to_expiry:Float64 key_algorithm:string "
+    "signature_algorithm:string is_ca:boolean path_length:Int64 sans:object key_usage:object "
+    "extended_key_usage:object ski:string aki:string crl_urls:object ocsp_urls:object "
+    "fingerprint_sha256:string"
+)
+
+
+def frame(records: Iterable[Mapping[str, Any]], columns: tuple[Column, ...]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` in order and their dtypes, even when empty."""
+    rows = list(records)
+    data = {c.name: [r.get(c.name) for r in rows] for c in columns}
+    out = pd.DataFrame(data, columns=[c.name for c in columns])
+    for column in columns:
+        out[column.name] = _typed(out[column.name], column.dtype)
+    return out
+
+
+def _typed(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == "datetime":
+        return pd.to_datetime(series, utc=True).astype("datetime64[us, UTC]")
+    if dtype == "object":
+        return series.astype(object)
+    if dtype in ("Float64", "Int64", "boolean"):
+        return series.astype(object).where(series.notna(), None).astype(dtype)
+    return series.astype(dtype)

@@ -1,0 +1,60 @@
+"""Shared fixtures: a sandbox session per test, reached through boto3 like AWS."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import pcanb
+
+EC_CA = {
+    "KeyAlgorithm": "EC_prime256v1",
+    "SigningAlgorithm": "SHA256WITHECDSA",
+    "Subject": {"CommonName": "Test CA", "Organization": "Example Corp", "Country": "US"},
+}
+
+
+@pytest.fixture
+def pca(tmp_path: Path):
+    """A fresh sandbox session in a temporary directory."""
+    session = pcanb.sandbox(tmp_path / "sandbox")
+    yield session
+    session.sandbox.close()
+
+
+@pytest.fixture
+def client(pca):
+    """The raw boto3 acm-pca client of the sandbox session."""
+    return pca.client
+
+
+@pytest.fixture
+def root(pca):
+    """An ACTIVE EC P-256 root CA."""
+    return pca.create_root_ca(common_name="Test Root CA")
+
+
+@pytest.fixture
+def issuing(pca, root):
+    """An ACTIVE subordinate CA (PathLen0) under ``root``."""
+    return pca.create_subordinate_ca(parent=root, common_name="Test Issuing CA", path_length=0)
+
+
+def error_code(excinfo: pytest.ExceptionInfo) -> str:
+    """The AWS error code of a botocore ClientError."""
+    return excinfo.value.response["Error"]["Code"]
+
+
+@pytest.fixture(scope="session")
+def openssl() -> str:
+    path = shutil.which("openssl")
+    if path is None:
+        pytest.fail("openssl is required by the test suite (apt-get install openssl)")
+    return path
+
+
+def run_openssl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
