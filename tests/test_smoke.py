@@ -8,7 +8,9 @@ from conftest import run_openssl
 def test_root_sub_leaf_chain_verifies_with_openssl(pca, tmp_path):
     root = pca.create_root_ca(common_name="Example Root CA", key_algorithm="EC_prime256v1")
     sub = pca.create_subordinate_ca(parent=root, common_name="Example Issuing CA", path_length=0)
-    leaf = pca.issue(sub, common_name="api.example.internal", sans=["api.example.internal"], days=30)
+    leaf = pca.issue(
+        sub, common_name="api.example.internal", sans=["api.example.internal"], days=30
+    )
 
     assert leaf.common_name == "api.example.internal"
     assert leaf.dns_names == ["api.example.internal"]

@@ -22,11 +22,17 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
     "DescribeCertificateAuthority": (authorities.describe_certificate_authority, False),
     "ListCertificateAuthorities": (authorities.list_certificate_authorities, False),
     "GetCertificateAuthorityCsr": (authorities.get_certificate_authority_csr, False),
-    "GetCertificateAuthorityCertificate": (authorities.get_certificate_authority_certificate, False),
+    "GetCertificateAuthorityCertificate": (
+        authorities.get_certificate_authority_certificate,
+        False,
+    ),
     "UpdateCertificateAuthority": (authorities.update_certificate_authority, True),
     "DeleteCertificateAuthority": (authorities.delete_certificate_authority, True),
     "RestoreCertificateAuthority": (authorities.restore_certificate_authority, True),
-    "ImportCertificateAuthorityCertificate": (ca_import.import_certificate_authority_certificate, True),
+    "ImportCertificateAuthorityCertificate": (
+        ca_import.import_certificate_authority_certificate,
+        True,
+    ),
     "IssueCertificate": (issuance.issue_certificate, True),
     "GetCertificate": (issuance.get_certificate, False),
     "TagCertificateAuthority": (tagging.tag_certificate_authority, True),
@@ -56,7 +62,9 @@ class Engine:
     def configure(self, **changes: Any) -> dict[str, Any]:
         unknown = set(changes) - set(DEFAULT_SETTINGS)
         if unknown:
-            raise ValueError(f"unknown sandbox settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}")
+            raise ValueError(
+                f"unknown sandbox settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
+            )
         with self.store.write() as db:
             merged = {**self.settings(db), **{k: float(v) for k, v in changes.items()}}
             self.store.set_meta(db, _SETTINGS_KEY, json.dumps(merged))

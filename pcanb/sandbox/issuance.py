@@ -160,7 +160,9 @@ def _check_path_length(ca: CaRecord, template) -> None:
 
 def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
-    template_arn = req.get("TemplateArn") or f"arn:{ctx.partition}:acm-pca:::template/EndEntityCertificate/V1"
+    template_arn = (
+        req.get("TemplateArn") or f"arn:{ctx.partition}:acm-pca:::template/EndEntityCertificate/V1"
+    )
     name = template_name(template_arn)
     if name is None:
         raise InvalidArgsException(
@@ -231,7 +233,9 @@ def _ski(certificate: x509.Certificate | None) -> bytes | None:
     if certificate is None:
         return None
     try:
-        return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        return certificate.extensions.get_extension_for_class(
+            x509.SubjectKeyIdentifier
+        ).value.digest
     except x509.ExtensionNotFound:
         return None
 

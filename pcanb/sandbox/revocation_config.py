@@ -86,7 +86,9 @@ def crl_object_key(config: Mapping[str, Any], ca_id: str, partition: str | None 
     crl = config["CrlConfiguration"]
     prefix = (crl.get("CustomPath") or "crl").strip("/")
     if crl.get("CrlType") == "PARTITIONED":
-        return f"{prefix}/{ca_id}/{partition}.crl" if prefix == "crl" else f"{prefix}/{partition}.crl"
+        return (
+            f"{prefix}/{ca_id}/{partition}.crl" if prefix == "crl" else f"{prefix}/{partition}.crl"
+        )
     return f"{prefix}/{ca_id}.crl" if prefix else f"{ca_id}.crl"
 
 

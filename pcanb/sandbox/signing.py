@@ -30,7 +30,9 @@ def sign(builder: Any, key: Any, signing_algorithm: str) -> Any:
 
 def ca_csr(key: Any, config: dict[str, Any]) -> x509.CertificateSigningRequest:
     """The CSR a new CA hands out: its subject, its key, its CsrExtensions, its signature."""
-    builder = x509.CertificateSigningRequestBuilder().subject_name(subject_to_name(config["Subject"]))
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        subject_to_name(config["Subject"])
+    )
     extensions = config.get("CsrExtensions") or {}
     if extensions.get("KeyUsage"):
         builder = builder.add_extension(api_key_usage(extensions["KeyUsage"]), critical=True)

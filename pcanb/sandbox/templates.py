@@ -251,7 +251,9 @@ def _api_extensions(spec: Mapping[str, Any]) -> Extensions:
         policies = api_certificate_policies(ext["CertificatePolicies"])
         put(ExtensionOID.CERTIFICATE_POLICIES, policies, False)
     if ext.get("SubjectAlternativeNames"):
-        sans = x509.SubjectAlternativeName([general_name(g) for g in ext["SubjectAlternativeNames"]])
+        sans = x509.SubjectAlternativeName(
+            [general_name(g) for g in ext["SubjectAlternativeNames"]]
+        )
         put(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, sans, False)
     for custom in ext.get("CustomExtensions") or ():
         oid = ObjectIdentifier(custom["ObjectIdentifier"])
@@ -277,14 +279,18 @@ def build_subject(inputs: IssueInputs) -> x509.Name:
     return inputs.csr.subject
 
 
-def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[tuple[x509.ExtensionType, bool]]:
+def build_extensions(
+    inputs: IssueInputs, subject: x509.Name
+) -> list[tuple[x509.ExtensionType, bool]]:
     """The issued certificate's extensions, in a stable order."""
     template = inputs.template
     chosen: Extensions = {}
     # Lowest precedence first; later layers overwrite.
     csr_ext = _csr_extensions(inputs.csr)
     if ExtensionOID.SUBJECT_ALTERNATIVE_NAME in csr_ext:
-        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = csr_ext[ExtensionOID.SUBJECT_ALTERNATIVE_NAME]
+        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = csr_ext[
+            ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+        ]
     if template.csr_passthrough:
         chosen.update(csr_ext)
     if template.api_passthrough and inputs.api_passthrough:
@@ -321,7 +327,10 @@ def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[tuple[x509
             point = x509.DistributionPoint(
                 [x509.UniformResourceIdentifier(inputs.crl_distribution_point)], None, None, None
             )
-            chosen[ExtensionOID.CRL_DISTRIBUTION_POINTS] = (x509.CRLDistributionPoints([point]), False)
+            chosen[ExtensionOID.CRL_DISTRIBUTION_POINTS] = (
+                x509.CRLDistributionPoints([point]),
+                False,
+            )
         if inputs.ocsp_url is not None:
             access = x509.AccessDescription(
                 x509.AuthorityInformationAccessOID.OCSP,

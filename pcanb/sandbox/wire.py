@@ -66,7 +66,9 @@ class Wire:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         return self.sandbox.s3.handle(method, url, headers, body)
 
-    def handle_pca(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle_pca(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         request_id = str(uuid.uuid4())
         operation = headers["x-amz-target"][len(_TARGET_PREFIX) :]
         access_key, region, _ = caller(
@@ -76,7 +78,9 @@ class Wire:
             try:
                 params = json.loads(body or b"{}")
             except (ValueError, UnicodeDecodeError):
-                raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
+                raise ServiceError(
+                    "SerializationException", "The request body is not valid JSON."
+                ) from None
             result = self.sandbox.engine.call(
                 operation,
                 params,
@@ -103,7 +107,9 @@ class Wire:
             body = body.read()
         elif isinstance(body, str):
             body = body.encode()
-        status, headers, payload = self.handle(request.method, request.url, dict(request.headers), bytes(body))
+        status, headers, payload = self.handle(
+            request.method, request.url, dict(request.headers), bytes(body)
+        )
         return AWSResponse(request.url, status, headers, _Raw(payload))
 
     def boto3_session(self, region: str, access_key: str, secret_key: str) -> Any:
@@ -139,7 +145,9 @@ class _Raw:
         yield self._payload
 
 
-def _json_error(error: ServiceError, request_id: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def _json_error(
+    error: ServiceError, request_id: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
     headers = {
         "x-amzn-RequestId": request_id or str(uuid.uuid4()),

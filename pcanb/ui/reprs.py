@@ -11,18 +11,32 @@ from pcanb.ui.html import escape, h, table
 def authority_card(ca: Any) -> str:
     """A certificate authority handle: ARN, status, then its certificate's card."""
     rows = [("ARN", ca.arn), ("Type", ca.type), ("Status", ca.status)]
-    parts = [h("div", h("strong", ca.common_name or ca.ca_id), style="font-size:1.1em;margin-bottom:4px")]
+    parts = [
+        h("div", h("strong", ca.common_name or ca.ca_id), style="font-size:1.1em;margin-bottom:4px")
+    ]
     parts.append(table(rows))
     if ca.certificate is not None:
         parts.append(cards.certificate_card(ca.certificate))
     elif ca.csr is not None:
         parts.append(cards.csr_card(ca.csr))
-    return h("div", *parts, style="border:1px solid #8888;border-radius:6px;padding:8px;max-width:60em")
+    return h(
+        "div", *parts, style="border:1px solid #8888;border-radius:6px;padding:8px;max-width:60em"
+    )
 
 
 def issued_certificate_card(cert: Any) -> str:
     """An issued certificate: ARN, the certificate card, and the chain."""
-    parts = [table([("ARN", cert.arn), ("Private key", "generated locally" if cert.private_key is not None else "not held")])]
+    parts = [
+        table(
+            [
+                ("ARN", cert.arn),
+                (
+                    "Private key",
+                    "generated locally" if cert.private_key is not None else "not held",
+                ),
+            ]
+        )
+    ]
     parts.append(cards.certificate_card(cert))
     if len(cert.chain):
         parts.append(cards.chain_card(cert.full_chain))

@@ -64,7 +64,9 @@ def build_csr(
     for extension, critical in extensions:
         builder = builder.add_extension(extension, critical=critical)
     if signing_algorithm is None:
-        signing_algorithm = DEFAULT_SIGNING_ALGORITHM.get(key_algorithm_of(key) or "", "SHA256WITHRSA")
+        signing_algorithm = DEFAULT_SIGNING_ALGORITHM.get(
+            key_algorithm_of(key) or "", "SHA256WITHRSA"
+        )
     return builder.sign(key, **sign_arguments(signing_algorithm))
 
 

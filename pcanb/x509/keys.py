@@ -17,7 +17,11 @@ _CURVES = {
     "EC_secp384r1": ec.SECP384R1,
     "EC_secp521r1": ec.SECP521R1,
 }
-_CURVE_NAMES = {"secp256r1": "EC_prime256v1", "secp384r1": "EC_secp384r1", "secp521r1": "EC_secp521r1"}
+_CURVE_NAMES = {
+    "secp256r1": "EC_prime256v1",
+    "secp384r1": "EC_secp384r1",
+    "secp521r1": "EC_secp521r1",
+}
 _MLDSA = {
     "ML_DSA_44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
     "ML_DSA_65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),

@@ -1,0 +1,3 @@
+from pcanb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The ``pcanb`` command: a headless tour, and housekeeping for the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _tour(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import pcanb
+
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_columns", 8)
+    pca = pcanb.sandbox(args.path or ":memory:")
+    say = print
+    say(f"Sandbox: {pca.sandbox.path} (account {pca.account}, region {pca.region})\n")
+    say("1. A root CA: create → CSR → self-sign with RootCACertificate/V1 → import → ACTIVE")
+    root = pca.create_root_ca(common_name="Example Root CA", key_algorithm="EC_secp384r1")
+    say(f"   {root.arn}\n   {root.certificate!r}\n")
+    say("2. An issuing CA under it (SubordinateCACertificate_PathLen0/V1)")
+    sub = pca.create_subordinate_ca(parent=root, common_name="Example Issuing CA", path_length=0)
+    say(f"   {sub.certificate!r}\n")
+    say("3. A TLS server certificate: key and CSR made locally, issued, awaited, decoded")
+    leaf = pca.issue(
+        sub, common_name="api.example.internal", sans=["api.example.internal"], days=30,
+        template="EndEntityServerAuthCertificate",
+    )  # fmt: skip
+    say(f"   {leaf!r}\n   SANs {leaf.sans}  EKU {leaf.extended_key_usage}  chain {leaf.chain!r}\n")
+    from pcanb.x509.chain import verify_chain
+
+    problems = verify_chain(leaf, list(leaf.chain), at=pca.now())
+    say(f"   chain check: {problems or 'valid'}\n")
+    say("4. The CAs as a DataFrame")
+    frame = pca.list_certificate_authorities()
+    say(frame[["common_name", "type", "status", "key_algorithm", "not_after", "monthly_cost_usd"]])
+    say("\n5. Time travel: the sandbox clock moves 11 years forward")
+    pca.sandbox.advance(days=11 * 365)
+    say(pca.list_certificate_authorities()[["common_name", "status", "days_to_expiry"]])
+    return 0
+
+
+def _sandbox_info(args: argparse.Namespace) -> int:
+    from pcanb.sandbox import Sandbox
+
+    box = Sandbox(args.path)
+    print(repr(box))
+    return 0
+
+
+def _sandbox_advance(args: argparse.Namespace) -> int:
+    from pcanb.sandbox import Sandbox
+
+    box = Sandbox(args.path)
+    print(box.advance(days=args.days, hours=args.hours, minutes=args.minutes).isoformat())
+    return 0
+
+
+def _sandbox_reset(args: argparse.Namespace) -> int:
+    from pcanb.sandbox import Sandbox
+
+    box = Sandbox(args.path)
+    box.reset()
+    print(f"reset {box.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pcanb", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    tour = commands.add_parser("tour", help="a short headless demonstration on a sandbox")
+    tour.add_argument("--path", help="sandbox directory (default: a throwaway one)")
+    tour.set_defaults(run=_tour)
+    box = commands.add_parser("sandbox", help="inspect or manage a sandbox directory")
+    box_commands = box.add_subparsers(dest="sandbox_command", required=True)
+    info = box_commands.add_parser("info", help="where the sandbox is and what time it is there")
+    info.set_defaults(run=_sandbox_info)
+    advance = box_commands.add_parser("advance", help="move the sandbox clock forward")
+    advance.add_argument("--days", type=float, default=0)
+    advance.add_argument("--hours", type=float, default=0)
+    advance.add_argument("--minutes", type=float, default=0)
+    advance.set_defaults(run=_sandbox_advance)
+    reset = box_commands.add_parser("reset", help="delete everything in the sandbox")
+    reset.set_defaults(run=_sandbox_reset)
+    for sub in (info, advance, reset):
+        sub.add_argument(
+            "--path", help="sandbox directory (default: $PCANB_SANDBOX or the user data dir)"
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
