@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from pcanb.errors import DecodeError, PcanbError, WrongStateError
@@ -84,14 +85,12 @@ def connect(
     return Pca(session, region=region, endpoint_url=endpoint_url, client_config=config)
 
 
-def sandbox(
+def _open_sandbox(
     path: str | os.PathLike[str] | None = None,
     *,
     region: str | None = None,
     account: str | None = None,
 ) -> Pca:
-    """A session on the offline sandbox: ``$PCANB_SANDBOX`` or the user data dir by default,
-    any directory, or ``":memory:"`` for a throwaway one. ``pca.sandbox`` is the Sandbox."""
     from pcanb.aws.session import Pca
     from pcanb.sandbox import DEFAULT_ACCOUNT, DEFAULT_REGION, Sandbox
 
@@ -105,3 +104,54 @@ def sandbox(
         poll_delay=0.2,
         sandbox=box,
     )
+
+
+class _SandboxEntry:
+    """``pcanb.sandbox(path=None, *, region=None, account=None)``: a session on the offline sandbox.
+
+    ``$PCANB_SANDBOX`` or the user data dir by default, any directory, or ``":memory:"`` for a
+    throwaway one; ``pca.sandbox`` is the Sandbox. Attributes other than the call are those of
+    the ``pcanb.sandbox`` package (``pcanb.sandbox.Sandbox``), which shares the name.
+    """
+
+    __name__ = "sandbox"
+    __qualname__ = "sandbox"
+    __module__ = "pcanb"
+
+    def __call__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        region: str | None = None,
+        account: str | None = None,
+    ) -> Pca:
+        return _open_sandbox(path, region=region, account=account)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import importlib
+
+        return getattr(importlib.import_module("pcanb.sandbox"), name)
+
+    def __repr__(self) -> str:
+        return "<function pcanb.sandbox(path=None, *, region=None, account=None)>"
+
+
+sandbox = _SandboxEntry()
+
+
+class _Package(types.ModuleType):
+    """The ``pcanb`` module: keeps ``pcanb.sandbox`` the entry point when ``pcanb/sandbox/`` loads.
+
+    Importing a submodule binds it on its package under its own name, which would replace the
+    ``sandbox()`` function with the ``pcanb.sandbox`` package after the first sandbox was opened.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "sandbox" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
