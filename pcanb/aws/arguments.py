@@ -73,7 +73,9 @@ def pem_bytes(value: Any) -> bytes:
         return value.encode()
     if isinstance(value, bytes | bytearray):
         return bytes(value)
-    raise PcanbError(f"expected PEM text, bytes or a decoded pcanb object, got {type(value).__name__}")
+    raise PcanbError(
+        f"expected PEM text, bytes or a decoded pcanb object, got {type(value).__name__}"
+    )
 
 
 def check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:

@@ -128,7 +128,9 @@ def get_certificate_authority_csr(pca: Pca, certificate_authority_arn: Any) -> C
     return Csr.from_pem(response["Csr"])
 
 
-def get_certificate_authority_certificate(pca: Pca, certificate_authority_arn: Any) -> CertificateChain:
+def get_certificate_authority_certificate(
+    pca: Pca, certificate_authority_arn: Any
+) -> CertificateChain:
     """GetCertificateAuthorityCertificate: the CA certificate first, then its chain to the root."""
     response = pca.client.get_certificate_authority_certificate(
         CertificateAuthorityArn=ca_arn(certificate_authority_arn)
@@ -145,7 +147,9 @@ def import_certificate_authority_certificate(
         **compact(
             CertificateAuthorityArn=ca_arn(certificate_authority_arn),
             Certificate=pem_bytes(certificate),
-            CertificateChain=pem_bytes(certificate_chain) if certificate_chain is not None else None,
+            CertificateChain=pem_bytes(certificate_chain)
+            if certificate_chain is not None
+            else None,
         )
     )
 
@@ -182,4 +186,6 @@ def delete_certificate_authority(
 
 def restore_certificate_authority(pca: Pca, certificate_authority_arn: Any) -> None:
     """RestoreCertificateAuthority (back to PENDING_CERTIFICATE or DISABLED, never ACTIVE)."""
-    pca.client.restore_certificate_authority(CertificateAuthorityArn=ca_arn(certificate_authority_arn))
+    pca.client.restore_certificate_authority(
+        CertificateAuthorityArn=ca_arn(certificate_authority_arn)
+    )

@@ -20,7 +20,11 @@ def validity(
     end: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """An AWS Validity from exactly one of days / months / years / an end datetime."""
-    given = {k: v for k, v in {"DAYS": days, "MONTHS": months, "YEARS": years, "END": end}.items() if v is not None}
+    given = {
+        k: v
+        for k, v in {"DAYS": days, "MONTHS": months, "YEARS": years, "END": end}.items()
+        if v is not None
+    }
     if len(given) != 1:
         raise PcanbError("give exactly one of days=, months=, years= or end= for the validity")
     kind, value = next(iter(given.items()))
@@ -70,8 +74,14 @@ def get_certificate(
     if certificate_arn is None:
         certificate_arn, certificate_authority_arn = certificate_authority_arn, None
     cert_arn = arguments.certificate_arn(certificate_arn)
-    authority = ca_arn(certificate_authority_arn) if certificate_authority_arn else cert_arn.split("/certificate/")[0]
-    response = pca.client.get_certificate(CertificateAuthorityArn=authority, CertificateArn=cert_arn)
+    authority = (
+        ca_arn(certificate_authority_arn)
+        if certificate_authority_arn
+        else cert_arn.split("/certificate/")[0]
+    )
+    response = pca.client.get_certificate(
+        CertificateAuthorityArn=authority, CertificateArn=cert_arn
+    )
     return IssuedCertificate(
         Certificate.from_pem(response["Certificate"]),
         arn=cert_arn,

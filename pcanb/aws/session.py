@@ -51,21 +51,29 @@ class Pca:
     def client(self) -> Any:
         """The boto3 ``acm-pca`` client."""
         return self.session.client(
-            "acm-pca", region_name=self.region, endpoint_url=self._endpoint_url, config=self._client_config
+            "acm-pca",
+            region_name=self.region,
+            endpoint_url=self._endpoint_url,
+            config=self._client_config,
         )
 
     @cached_property
     def s3(self) -> Any:
         """The boto3 ``s3`` client (CRLs and audit reports live in S3)."""
         return self.session.client(
-            "s3", region_name=self.region, endpoint_url=self._endpoint_url, config=self._client_config
+            "s3",
+            region_name=self.region,
+            endpoint_url=self._endpoint_url,
+            config=self._client_config,
         )
 
     @property
     def account(self) -> str:
         """The AWS account id (asked of STS once, on first use, when not given)."""
         if self._account is None:
-            self._account = self.session.client("sts", region_name=self.region).get_caller_identity()["Account"]
+            self._account = self.session.client(
+                "sts", region_name=self.region
+            ).get_caller_identity()["Account"]
         return self._account
 
     def now(self) -> datetime:
@@ -76,7 +84,10 @@ class Pca:
         """WaiterConfig for botocore waiters: AWS's delays, or quick polling on a sandbox."""
         if self._poll_delay is None:
             return {"Delay": aws_delay, "MaxAttempts": 60}
-        return {"Delay": self._poll_delay, "MaxAttempts": max(60, int(60 * aws_delay / max(self._poll_delay, 0.01)))}
+        return {
+            "Delay": self._poll_delay,
+            "MaxAttempts": max(60, int(60 * aws_delay / max(self._poll_delay, 0.01))),
+        }
 
     # -- the actions ----------------------------------------------------------------------------
     create_certificate_authority = authorities.create_certificate_authority

@@ -20,9 +20,9 @@ from pcanb.errors import PcanbError, WrongStateError
 from pcanb.vocab import (
     DEFAULT_SIGNING_ALGORITHM,
     KEY_ALGORITHMS,
+    KEY_FAMILY,
     ROOT_TEMPLATE_ARN,
     SIGNING_ALGORITHMS_BY_FAMILY,
-    KEY_FAMILY,
     signing_matches_key,
     template_arn,
 )
@@ -52,7 +52,9 @@ def _algorithms(key_algorithm: str, signing_algorithm: str | None) -> tuple[str,
     return key_algorithm, signing
 
 
-def _create(pca: Pca, ca_type: str, subject: dict, key_algorithm: str, signing: str, **options: Any) -> tuple[str, Csr]:
+def _create(
+    pca: Pca, ca_type: str, subject: dict, key_algorithm: str, signing: str, **options: Any
+) -> tuple[str, Csr]:
     config = {"KeyAlgorithm": key_algorithm, "SigningAlgorithm": signing, "Subject": subject}
     arn = create_certificate_authority(pca, config, ca_type, **options)
     pca.client.get_waiter("certificate_authority_csr_created").wait(
@@ -63,7 +65,9 @@ def _create(pca: Pca, ca_type: str, subject: dict, key_algorithm: str, signing: 
 
 def _fetch(pca: Pca, ca: str, certificate_arn: str) -> IssuedCertificate:
     pca.client.get_waiter("certificate_issued").wait(
-        CertificateAuthorityArn=ca, CertificateArn=certificate_arn, WaiterConfig=pca.waiter_config(1)
+        CertificateAuthorityArn=ca,
+        CertificateArn=certificate_arn,
+        WaiterConfig=pca.waiter_config(1),
     )
     return get_certificate(pca, ca, certificate_arn)
 
@@ -94,7 +98,12 @@ def create_root_ca(
         idempotency_token=idempotency_token,
     )  # fmt: skip
     certificate_arn = issue_certificate(
-        pca, arn, csr, signing, validity or {"Type": "YEARS", "Value": 10}, template_arn=ROOT_TEMPLATE_ARN
+        pca,
+        arn,
+        csr,
+        signing,
+        validity or {"Type": "YEARS", "Value": 10},
+        template_arn=ROOT_TEMPLATE_ARN,
     )
     certificate = _fetch(pca, arn, certificate_arn)
     import_certificate_authority_certificate(pca, arn, certificate)
@@ -145,11 +154,20 @@ def create_subordinate_ca(
     parent_arn = arguments.ca_arn(parent)
     parent_chain = get_certificate_authority_certificate(pca, parent_arn)
     if validity is None:
-        end = min(pca.now() + timedelta(days=5 * 365), parent_chain[0].not_after - timedelta(days=1))
+        end = min(
+            pca.now() + timedelta(days=5 * 365), parent_chain[0].not_after - timedelta(days=1)
+        )
         validity = make_validity(end=end)
-    template = arguments.template(template) or template_arn(f"SubordinateCACertificate_PathLen{path_length}")
+    template = arguments.template(template) or template_arn(
+        f"SubordinateCACertificate_PathLen{path_length}"
+    )
     certificate_arn = issue_certificate(
-        pca, parent_arn, csr, _parent_signing_algorithm(pca, parent_arn), validity, template_arn=template
+        pca,
+        parent_arn,
+        csr,
+        _parent_signing_algorithm(pca, parent_arn),
+        validity,
+        template_arn=template,
     )
     certificate = _fetch(pca, parent_arn, certificate_arn)
     import_certificate_authority_certificate(pca, arn, certificate, certificate.chain)
@@ -182,11 +200,17 @@ def issue(
     short-lived-certificate CA. ``template`` is a template name or ARN.
     """
     ca_arn = arguments.ca_arn(ca)
-    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)["CertificateAuthority"]
+    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)[
+        "CertificateAuthority"
+    ]
     if described["Status"] != "ACTIVE":
         raise WrongStateError(
             f"{ca_arn} is {described['Status']}; certificates are issued only by ACTIVE CAs"
-            + (" (enable it with pca.update_certificate_authority(ca, status='ACTIVE'))" if described["Status"] == "DISABLED" else "")
+            + (
+                " (enable it with pca.update_certificate_authority(ca, status='ACTIVE'))"
+                if described["Status"] == "DISABLED"
+                else ""
+            )
         )
     key = None
     if csr is None:
@@ -199,7 +223,9 @@ def issue(
     if validity is None:
         short_lived = described.get("UsageMode") == "SHORT_LIVED_CERTIFICATE"
         validity = make_validity(days=days or (7 if short_lived else 365))
-    signing = signing_algorithm or described["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+    signing = (
+        signing_algorithm or described["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+    )
     certificate_arn = issue_certificate(
         pca, ca_arn, csr, signing, validity, api_passthrough=api_passthrough,
         idempotency_token=idempotency_token, template_arn=template,
