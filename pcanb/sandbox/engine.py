@@ -7,9 +7,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pcanb.sandbox import authorities, ca_import, issuance, shapes, tagging
+from pcanb.sandbox import (
+    authorities,
+    bucket_access,
+    ca_import,
+    crl,
+    issuance,
+    revocation,
+    shapes,
+    tagging,
+)
 from pcanb.sandbox.clock import Clock
-from pcanb.sandbox.errors import ServiceError
+from pcanb.sandbox.errors import InvalidArgsException, ServiceError
+from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context
 from pcanb.sandbox.store import Store
 from pcanb.x509.keys import generate_private_key
@@ -35,13 +45,15 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
     ),
     "IssueCertificate": (issuance.issue_certificate, True),
     "GetCertificate": (issuance.get_certificate, False),
+    "RevokeCertificate": (revocation.revoke_certificate, True),
     "TagCertificateAuthority": (tagging.tag_certificate_authority, True),
     "UntagCertificateAuthority": (tagging.untag_certificate_authority, True),
     "ListTags": (tagging.list_tags, False),
 }
 
 _SETTINGS_KEY = "settings"
-DEFAULT_SETTINGS = {"creation_delay": 0.0, "issuance_delay": 0.0}
+PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
+DEFAULT_SETTINGS = {"creation_delay": 0.0, "issuance_delay": 0.0, "crl_delay": 0.0}
 
 
 class Engine:
@@ -91,6 +103,7 @@ class Engine:
                 501,
             )
         request = shapes.validate_request(operation, params)
+        self.tick()
         action, writes = ACTIONS[operation]
         prepared = self._prepare(operation, request, region)
         transaction = self.store.write if writes else self.store.read
@@ -114,15 +127,61 @@ class Engine:
         key_algorithm = request["CertificateAuthorityConfiguration"]["KeyAlgorithm"]
         return {"key": generate_private_key(key_algorithm)}
 
+    # -- time-driven work: CRLs due for publication -------------------------------------------
+
+    def tick(self) -> int:
+        """Publish the CRLs whose time has come (cheap when none is due)."""
+        with self.store.read() as db:
+            now = self.clock.now(db).timestamp()
+            due = db.execute(
+                "SELECT 1 FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ? LIMIT 1", (now,)
+            ).fetchone()
+        if due is None:
+            return 0
+        with self.store.write() as db:
+            now_dt = self.clock.now(db)
+            settings = self.settings(db)
+
+            def context_for(ca: CaRecord | None) -> Context:
+                if ca is None:
+                    return Context("", "", "aws", now_dt, settings=settings)
+                partition = ca.arn.split(":")[1]
+                return Context(ca.account, ca.region, partition, now_dt, settings=settings)
+
+            return crl.publish_due(self, db, context_for)
+
     # -- hooks for revocation and S3 ----------------------------------------------------------
 
     def check_crl_bucket(self, ctx: Context, ca_arn: str, config: dict[str, Any]) -> None:
-        """Bucket checks for an enabled CRL configuration (done when the S3 subset is present)."""
-        if self.s3 is not None and hasattr(self.s3, "check_crl_bucket"):
-            self.s3.check_crl_bucket(ctx, ca_arn, config)
+        """InvalidArgs unless the CRL bucket exists and lets acm-pca write (CRL enabled only)."""
+        crl_config = config["CrlConfiguration"]
+        if not crl_config.get("Enabled") or self.s3 is None:
+            return
+        bucket = crl_config["S3BucketName"]
+        bucket_access.check_service_can_write(self.s3, bucket, account=ctx.account, ca_arn=ca_arn)
+        acl = crl.S3_ACLS[crl_config.get("S3ObjectAcl", "PUBLIC_READ")]
+        try:  # AWS proves access by writing this object with the configured ACL
+            self.s3.put_object(bucket, PERMISSION_TEST_KEY, b"", acl=acl)
+        except S3Error as error:
+            hint = ""
+            if error.code == "AccessControlListNotSupported":
+                hint = (
+                    " The bucket has ACLs disabled (Object Ownership 'Bucket owner enforced', "
+                    "the default for new buckets): set S3ObjectAcl to BUCKET_OWNER_FULL_CONTROL."
+                )
+            raise InvalidArgsException(
+                f"AWS Private CA could not write to the S3 bucket '{bucket}': {error.message}.{hint}"
+            ) from None
 
     def after_issue(self, db, ctx: Context, ca: CaRecord) -> None:
-        """Called inside the issuing transaction (CRL publication hooks in here)."""
+        """The first certificate pointing at a CRL makes the CRL appear."""
+        crl_config = ca.doc["RevocationConfiguration"]["CrlConfiguration"]
+        if crl_config.get("Enabled") and "LastCrlAt" not in ca.doc and ca.certificate is not None:
+            crl.publish(self, db, ctx, ca)
 
     def after_revocation_change(self, db, ctx: Context, ca: CaRecord) -> None:
-        """Called inside the transaction that changed a CA's revocation configuration."""
+        """A new CRL configuration is applied by publishing a CRL under it."""
+        if ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled"):
+            crl.publish(self, db, ctx, ca)
+        else:
+            crl.schedule(db, ca, None)

@@ -23,9 +23,11 @@ CREATE TABLE IF NOT EXISTS cas (
     cert_pem TEXT,
     chain_pem TEXT,
     idempotency_token TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    crl_due_at REAL
 );
 CREATE INDEX IF NOT EXISTS cas_by_owner ON cas (account, region);
+CREATE INDEX IF NOT EXISTS cas_by_crl_due ON cas (crl_due_at);
 CREATE TABLE IF NOT EXISTS certificates (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     arn TEXT NOT NULL UNIQUE,
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS certificates (
     idempotency_token TEXT,
     UNIQUE (ca_arn, serial)
 );
+CREATE INDEX IF NOT EXISTS certificates_revoked ON certificates (ca_arn, revoked_at);
 CREATE INDEX IF NOT EXISTS certificates_by_token ON certificates (ca_arn, idempotency_token);
 CREATE TABLE IF NOT EXISTS tags (
     ca_arn TEXT NOT NULL,
@@ -127,6 +130,9 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         """A read transaction: one consistent snapshot."""
         conn = self._connect()
+        if conn.in_transaction:  # already inside an action's transaction: share its snapshot
+            yield conn
+            return
         conn.execute("BEGIN")
         try:
             yield conn

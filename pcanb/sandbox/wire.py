@@ -7,6 +7,7 @@ HTTP server both call it. This is the only sandbox module that knows botocore's 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -64,6 +65,7 @@ class Wire:
             return self.handle_pca(lower, body)
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
+        self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
         return self.sandbox.s3.handle(method, url, headers, body)
 
     def handle_pca(
@@ -135,14 +137,13 @@ class Wire:
         return session
 
 
-class _Raw:
-    """The minimal urllib3-like body botocore's AWSResponse reads."""
+class _Raw(io.BytesIO):
+    """The urllib3-like body botocore reads: ``stream()`` for parsed bodies, ``read()`` for
+    streaming ones (GetObject)."""
 
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-
-    def stream(self, **_: Any):
-        yield self._payload
+    def stream(self, amt: int | None = None, **_: Any):
+        while chunk := self.read(amt or 65536):
+            yield chunk
 
 
 def _json_error(

@@ -1,0 +1,70 @@
+"""RevokeCertificate: serial formats, state rules, double revocation, and the CRL it triggers."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from pcanb.sandbox import crl
+from pcanb.sandbox.errors import (
+    InvalidRequestException,
+    RequestAlreadyProcessedException,
+    ResourceNotFoundException,
+)
+from pcanb.sandbox.state import Context, load_ca, require_status
+
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def parse_serial(text: str) -> int:
+    """A serial in colon form, plain hex or ``0x`` hex, any case; InvalidRequest otherwise."""
+    cleaned = text.strip().lower()
+    cleaned = cleaned.removeprefix("0x").replace(":", "")
+    if not cleaned or not _HEX.match(cleaned):
+        raise InvalidRequestException(
+            f"The certificate serial {text!r} is not in hexadecimal format "
+            "(e.g. 67:07:44:76:83:a9:b7:f4:05:56:27:ff:d5:5c:eb:cc)."
+        )
+    return int(cleaned, 16)
+
+
+def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    require_status(ca, ctx.now, ("ACTIVE", "DISABLED"), "RevokeCertificate")
+    serial = parse_serial(req["CertificateSerial"])
+    row = db.execute(
+        "SELECT arn, not_after, revoked_at, template_arn FROM certificates WHERE ca_arn = ? AND serial = ?",
+        (ca.arn, format(serial, "x")),
+    ).fetchone()
+    if row is None:
+        raise ResourceNotFoundException(
+            f"The certificate with serial {req['CertificateSerial']} was not issued by {ca.arn}."
+        )
+    if row["revoked_at"] is not None:
+        raise RequestAlreadyProcessedException("Your request has already been completed.")
+    if ca.type == "ROOT" and ca.certificate is not None and ca.certificate.serial_number == serial:
+        raise InvalidRequestException(
+            "A root CA's self-signed certificate cannot be revoked; to retire the root, disable "
+            "and delete the certificate authority."
+        )
+    if row["not_after"] <= ctx.now.timestamp():
+        raise InvalidRequestException(
+            "The certificate has expired and cannot be revoked; expired certificates are no "
+            "longer valid anyway."
+        )
+    crl_enabled = ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled")
+    if crl_enabled:
+        engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+    db.execute(
+        "UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE arn = ?",
+        (ctx.now.timestamp(), req["RevocationReason"], row["arn"]),
+    )
+    if crl_enabled:
+        delay = float(ctx.settings.get("crl_delay", 0))
+        if delay <= 0:
+            crl.publish(engine, db, ctx, ca)
+        else:
+            crl.schedule(db, ca, ctx.now + timedelta(seconds=delay))
+    return {}
