@@ -13,6 +13,13 @@ def ca_arn(ca: Any) -> str:
     """A CA ARN from a string, a CertificateAuthority, an IssuedCertificate or a frame row."""
     if isinstance(ca, str):
         return ca
+    if hasattr(ca, "columns") and hasattr(ca, "iloc"):  # a DataFrame: only a one-row one is a CA
+        if len(ca) != 1 or "arn" not in ca.columns:
+            raise PcanbError(
+                f"expected one certificate authority, got a frame of {len(ca)} rows; "
+                "pass one row (frame.iloc[0]) or an ARN"
+            )
+        return str(ca["arn"].iloc[0])
     for attribute in ("ca_arn", "arn"):
         value = getattr(ca, attribute, None)
         if isinstance(value, str) and "/certificate/" not in value:

@@ -10,7 +10,13 @@ import pandas as pd
 from pcanb import tables
 from pcanb.aws import arguments
 from pcanb.aws.arguments import ca_arn, check_choice, compact, pem_bytes
-from pcanb.vocab import CA_STATUSES, CA_TYPES, RESOURCE_OWNERS, USAGE_MODES
+from pcanb.vocab import (
+    CA_STATUSES,
+    CA_TYPES,
+    KEY_STORAGE_SECURITY_STANDARDS,
+    RESOURCE_OWNERS,
+    USAGE_MODES,
+)
 from pcanb.x509.decode import CertificateChain, Csr
 from pcanb.x509.names import subject_to_name
 
@@ -85,6 +91,11 @@ def create_certificate_authority(
     """CreateCertificateAuthority; returns the new CA's ARN (the CA starts in CREATING)."""
     check_choice("certificate_authority_type", certificate_authority_type, CA_TYPES)
     check_choice("usage_mode", usage_mode, USAGE_MODES)
+    check_choice(
+        "key_storage_security_standard",
+        key_storage_security_standard,
+        KEY_STORAGE_SECURITY_STANDARDS,
+    )
     response = pca.client.create_certificate_authority(
         **compact(
             CertificateAuthorityConfiguration=certificate_authority_configuration,

@@ -21,8 +21,11 @@ from pcanb.vocab import (
     DEFAULT_SIGNING_ALGORITHM,
     KEY_ALGORITHMS,
     KEY_FAMILY,
+    KEY_STORAGE_SECURITY_STANDARDS,
     ROOT_TEMPLATE_ARN,
+    SIGNING_ALGORITHMS,
     SIGNING_ALGORITHMS_BY_FAMILY,
+    USAGE_MODES,
     signing_matches_key,
     template_arn,
 )
@@ -50,6 +53,19 @@ def _algorithms(key_algorithm: str, signing_algorithm: str | None) -> tuple[str,
             f"signing_algorithm {signing} does not fit a {key_algorithm} key; use one of {allowed}"
         )
     return key_algorithm, signing
+
+
+#: Key algorithms pcanb can generate locally for ``issue`` (the cryptography library has no SM2).
+LOCAL_KEY_ALGORITHMS = tuple(k for k in KEY_ALGORITHMS if k != "SM2")
+
+
+def _check_options(usage_mode: str | None, key_storage_security_standard: str | None) -> None:
+    arguments.check_choice("usage_mode", usage_mode, USAGE_MODES)
+    arguments.check_choice(
+        "key_storage_security_standard",
+        key_storage_security_standard,
+        KEY_STORAGE_SECURITY_STANDARDS,
+    )
 
 
 def _create(
@@ -91,6 +107,7 @@ def create_root_ca(
     ``validity`` defaults to 10 years (the console's default).
     """
     key_algorithm, signing = _algorithms(key_algorithm, signing_algorithm)
+    _check_options(usage_mode, key_storage_security_standard)
     arn, csr = _create(
         pca, "ROOT", _subject(common_name, subject), key_algorithm, signing,
         revocation_configuration=revocation_configuration, usage_mode=usage_mode,
@@ -110,9 +127,21 @@ def create_root_ca(
     return CertificateAuthority(arn, "ROOT", "ACTIVE", certificate=certificate, csr=csr)
 
 
-def _parent_signing_algorithm(pca: Pca, parent: str) -> str:
-    config = pca.client.describe_certificate_authority(CertificateAuthorityArn=parent)
-    return config["CertificateAuthority"]["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+def _active(pca: Pca, ca_arn: str, doing: str) -> dict[str, Any]:
+    """The CertificateAuthority structure of ``ca_arn``; a WrongStateError unless it is ACTIVE."""
+    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)
+    authority = described["CertificateAuthority"]
+    status = authority["Status"]
+    if status != "ACTIVE":
+        hint = {
+            "DISABLED": " (enable it with pca.update_certificate_authority(ca, status='ACTIVE'))",
+            "PENDING_CERTIFICATE": (
+                " (install its certificate first with pca.import_certificate_authority_certificate)"
+            ),
+            "DELETED": " (restore it with pca.restore_certificate_authority(ca), then enable it)",
+        }.get(status, "")
+        raise WrongStateError(f"{ca_arn} is {status}; {doing} only by an ACTIVE CA{hint}")
+    return authority
 
 
 def create_subordinate_ca(
@@ -143,31 +172,30 @@ def create_subordinate_ca(
     if not 0 <= path_length <= 3:
         raise PcanbError("path_length must be 0, 1, 2 or 3 (AWS has templates for PathLen0..3)")
     key_algorithm, signing = _algorithms(key_algorithm, signing_algorithm)
+    _check_options(usage_mode, key_storage_security_standard)
+    template = arguments.template(template)
+    parent_arn = parent_authority = None
+    if parent is not None:  # check the parent before creating anything that would be left over
+        parent_arn = arguments.ca_arn(parent)
+        parent_authority = _active(pca, parent_arn, "CA certificates are issued")
     arn, csr = _create(
         pca, "SUBORDINATE", _subject(common_name, subject), key_algorithm, signing,
         revocation_configuration=revocation_configuration, usage_mode=usage_mode,
         key_storage_security_standard=key_storage_security_standard, tags=tags,
         idempotency_token=idempotency_token,
     )  # fmt: skip
-    if parent is None:
+    if parent_arn is None or parent_authority is None:
         return CertificateAuthority(arn, "SUBORDINATE", "PENDING_CERTIFICATE", csr=csr)
-    parent_arn = arguments.ca_arn(parent)
     parent_chain = get_certificate_authority_certificate(pca, parent_arn)
     if validity is None:
         end = min(
             pca.now() + timedelta(days=5 * 365), parent_chain[0].not_after - timedelta(days=1)
         )
         validity = make_validity(end=end)
-    template = arguments.template(template) or template_arn(
-        f"SubordinateCACertificate_PathLen{path_length}"
-    )
+    template = template or template_arn(f"SubordinateCACertificate_PathLen{path_length}")
+    parent_signing = parent_authority["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
     certificate_arn = issue_certificate(
-        pca,
-        parent_arn,
-        csr,
-        _parent_signing_algorithm(pca, parent_arn),
-        validity,
-        template_arn=template,
+        pca, parent_arn, csr, parent_signing, validity, template_arn=template
     )
     certificate = _fetch(pca, parent_arn, certificate_arn)
     import_certificate_authority_certificate(pca, arn, certificate, certificate.chain)
@@ -196,30 +224,31 @@ def issue(
     """Issue a certificate and wait for it; returns it decoded, with ``.private_key`` if generated.
 
     Without ``csr`` a key of ``key_algorithm`` and a CSR for ``common_name`` / ``sans`` are made
-    locally (the key never leaves this process). ``days`` defaults to 365, or 7 on a
+    locally (the key never leaves this process); with ``csr`` (PEM, DER or a Csr) the subject
+    and SANs are the CSR's and no key is returned. ``days`` defaults to 365, or 7 on a
     short-lived-certificate CA. ``template`` is a template name or ARN.
     """
     ca_arn = arguments.ca_arn(ca)
-    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)[
-        "CertificateAuthority"
-    ]
-    if described["Status"] != "ACTIVE":
-        raise WrongStateError(
-            f"{ca_arn} is {described['Status']}; certificates are issued only by ACTIVE CAs"
-            + (
-                " (enable it with pca.update_certificate_authority(ca, status='ACTIVE'))"
-                if described["Status"] == "DISABLED"
-                else ""
-            )
-        )
-    key = None
+    template = arguments.template(template)
+    arguments.check_choice("signing_algorithm", signing_algorithm, SIGNING_ALGORITHMS)
+    if validity is not None and days is not None:
+        raise PcanbError("give either days= or validity=, not both")
     if csr is None:
         if not (common_name or subject or sans):
             raise PcanbError("give a common_name, a subject or sans (or a ready csr=)")
-        key = generate_private_key(key_algorithm)
-        csr = build_csr(key, subject or common_name, list(sans))
+        arguments.check_choice("key_algorithm", key_algorithm, LOCAL_KEY_ALGORITHMS)
+    elif common_name or subject or sans:
+        raise PcanbError(
+            "the subject and SANs come from the csr= you gave; leave out common_name, subject "
+            "and sans (or use api_passthrough= to override them)"
+        )
     elif not isinstance(csr, Csr):
         csr = Csr.load(csr)
+    described = _active(pca, ca_arn, "certificates are issued")
+    key = None
+    if csr is None:
+        key = generate_private_key(key_algorithm)
+        csr = build_csr(key, subject or common_name, list(sans))
     if validity is None:
         short_lived = described.get("UsageMode") == "SHORT_LIVED_CERTIFICATE"
         validity = make_validity(days=days or (7 if short_lived else 365))
