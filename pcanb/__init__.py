@@ -103,6 +103,7 @@ def _open_sandbox(
         now=box.now,
         poll_delay=0.2,
         sandbox=box,
+        http=box.fetch,
     )
 
 

@@ -7,11 +7,25 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from pcanb.aws import access, authorities, certificates, workflows
+from pcanb.aws import access, authorities, certificates, revocation, workflows
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _http(method: str, url: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Plain HTTP for CRL distribution points and OCSP responders on the internet."""
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/ocsp-request"} if method == "POST" else {}
+    request = urllib.request.Request(url, data=body or None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
 class Pca:
@@ -32,6 +46,7 @@ class Pca:
         now: Callable[[], datetime] = _utcnow,
         poll_delay: float | None = None,
         sandbox: Any = None,
+        http: Callable[[str, str, bytes], tuple[int, dict[str, str], bytes]] = _http,
     ) -> None:
         self.session = session
         self.region = region or session.region_name or "us-east-1"
@@ -42,6 +57,8 @@ class Pca:
         self._poll_delay = poll_delay
         #: The Sandbox behind an offline session (``None`` on AWS).
         self.sandbox = sandbox
+        #: ``http(method, url, body) -> (status, headers, body)`` for CDP and OCSP URLs.
+        self.http = http
 
     def __repr__(self) -> str:
         where = f"sandbox {self.sandbox.path}" if self.sandbox is not None else "AWS"
@@ -101,6 +118,7 @@ class Pca:
     restore_certificate_authority = authorities.restore_certificate_authority
     issue_certificate = certificates.issue_certificate
     get_certificate = certificates.get_certificate
+    revoke_certificate = revocation.revoke_certificate
     tag_certificate_authority = access.tag_certificate_authority
     untag_certificate_authority = access.untag_certificate_authority
     list_tags = access.list_tags
@@ -109,3 +127,7 @@ class Pca:
     create_root_ca = workflows.create_root_ca
     create_subordinate_ca = workflows.create_subordinate_ca
     issue = workflows.issue
+    revoke = revocation.revoke
+    crl = revocation.crl
+    ocsp = revocation.ocsp
+    check_revocation = revocation.check_revocation

@@ -78,6 +78,12 @@ class Sandbox:
         """Answer one raw HTTP request (AWS JSON 1.1 for acm-pca, REST-XML for S3)."""
         return self.wire.handle(method, url, headers, body)
 
+    def fetch(self, method: str, url: str, body: bytes = b"") -> tuple[int, dict, bytes]:
+        """Answer an HTTP request to a URL certificates carry (CRL distribution point, OCSP)."""
+        from pcanb.sandbox.endpoints import fetch
+
+        return fetch(self, method, url, body)
+
     # -- time ------------------------------------------------------------------------------------
 
     def now(self) -> datetime:

@@ -56,7 +56,9 @@ def _condition_holds(condition: dict[str, Any] | None, context: dict[str, str]) 
     return True
 
 
-def service_may(policy_text: str | None, action: str, resource: str, context: dict[str, str]) -> bool:
+def service_may(
+    policy_text: str | None, action: str, resource: str, context: dict[str, str]
+) -> bool:
     """True when the bucket policy lets acm-pca perform ``action`` on ``resource``."""
     if not policy_text:
         return False

@@ -22,7 +22,7 @@ from pcanb.sandbox.state import CaRecord, Context, ts
 
 RETRY = timedelta(minutes=15)
 BACKDATE = timedelta(hours=1)
-_REASONS = {
+REASON_FLAGS = {
     "KEY_COMPROMISE": x509.ReasonFlags.key_compromise,
     "CERTIFICATE_AUTHORITY_COMPROMISE": x509.ReasonFlags.ca_compromise,
     "AFFILIATION_CHANGED": x509.ReasonFlags.affiliation_changed,
@@ -34,7 +34,9 @@ _REASONS = {
 S3_ACLS = {"PUBLIC_READ": "public-read", "BUCKET_OWNER_FULL_CONTROL": "bucket-owner-full-control"}
 
 
-def _revoked_entries(db: sqlite3.Connection, ca: CaRecord, since: float) -> list[x509.RevokedCertificate]:
+def _revoked_entries(
+    db: sqlite3.Connection, ca: CaRecord, since: float
+) -> list[x509.RevokedCertificate]:
     rows = db.execute(
         "SELECT serial, revoked_at, revocation_reason FROM certificates "
         "WHERE ca_arn = ? AND revoked_at IS NOT NULL AND not_after > ? ORDER BY revoked_at",
@@ -47,14 +49,16 @@ def _revoked_entries(db: sqlite3.Connection, ca: CaRecord, since: float) -> list
             .serial_number(int(row["serial"], 16))
             .revocation_date(ts(row["revoked_at"]))
         )
-        reason = _REASONS.get(row["revocation_reason"])
+        reason = REASON_FLAGS.get(row["revocation_reason"])
         if reason is not None:  # RFC 5280 5.3.1: omit the extension rather than say "unspecified"
             builder = builder.add_extension(x509.CRLReason(reason), critical=False)
         entries.append(builder.build())
     return entries
 
 
-def build(db: sqlite3.Connection, ca: CaRecord, generated: datetime) -> x509.CertificateRevocationList:
+def build(
+    db: sqlite3.Connection, ca: CaRecord, generated: datetime
+) -> x509.CertificateRevocationList:
     """The CRL of ``ca`` as of ``generated``."""
     config = ca.doc["RevocationConfiguration"]
     crl_config = config["CrlConfiguration"]
@@ -76,7 +80,13 @@ def build(db: sqlite3.Connection, ca: CaRecord, generated: datetime) -> x509.Cer
     ).add_extension(x509.CRLNumber(number), critical=False)
     if crl_config.get("CrlType") == "PARTITIONED":
         uri = revocation_config.crl_distribution_point(
-            {**config, "CrlConfiguration": {**crl_config, "CrlDistributionPointExtensionConfiguration": None}},
+            {
+                **config,
+                "CrlConfiguration": {
+                    **crl_config,
+                    "CrlDistributionPointExtensionConfiguration": None,
+                },
+            },
             ca.ca_id,
             ca.region,
             ca.doc.get("CrlPartition"),
@@ -91,7 +101,9 @@ def build(db: sqlite3.Connection, ca: CaRecord, generated: datetime) -> x509.Cer
             only_contains_attribute_certs=False,
         )
         builder = builder.add_extension(idp, critical=True)
-    return signing.sign(builder, ca.private_key, ca.doc["CertificateAuthorityConfiguration"]["SigningAlgorithm"])
+    return signing.sign(
+        builder, ca.private_key, ca.doc["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+    )
 
 
 def schedule(db: sqlite3.Connection, ca: CaRecord, due: datetime | float | None) -> None:
@@ -114,7 +126,9 @@ def publish(engine, db: sqlite3.Connection, ctx: Context, ca: CaRecord) -> bool:
         db.execute("UPDATE cas SET crl_due_at = NULL WHERE arn = ?", (ca.arn,))
         return False
     crl = build(db, ca, ctx.now)
-    key = revocation_config.crl_object_key(ca.doc["RevocationConfiguration"], ca.ca_id, ca.doc.get("CrlPartition"))
+    key = revocation_config.crl_object_key(
+        ca.doc["RevocationConfiguration"], ca.ca_id, ca.doc.get("CrlPartition")
+    )
     bucket = crl_config["S3BucketName"]
     try:
         engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
@@ -128,7 +142,9 @@ def publish(engine, db: sqlite3.Connection, ctx: Context, ca: CaRecord) -> bool:
     except (ServiceError, S3Error) as error:  # the bucket refused: AWS retries every 15 min
         ca.doc["CrlError"] = str(error)
         ca.save(db)
-        db.execute("UPDATE cas SET crl_due_at = ? WHERE arn = ?", ((ctx.now + RETRY).timestamp(), ca.arn))
+        db.execute(
+            "UPDATE cas SET crl_due_at = ? WHERE arn = ?", ((ctx.now + RETRY).timestamp(), ca.arn)
+        )
         return False
     ca.doc.pop("CrlError", None)
     ca.doc["LastCrlAt"] = ctx.now.timestamp()
@@ -142,7 +158,9 @@ def publish(engine, db: sqlite3.Connection, ctx: Context, ca: CaRecord) -> bool:
 def publish_due(engine, db: sqlite3.Connection, ctx_for) -> int:
     """Publish every CRL whose time has come; returns how many were attempted."""
     now = ctx_for(None).now.timestamp()
-    rows = db.execute("SELECT * FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ?", (now,)).fetchall()
+    rows = db.execute(
+        "SELECT * FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ?", (now,)
+    ).fetchall()
     for row in rows:
         ca = CaRecord.from_row(row)
         publish(engine, db, ctx_for(ca), ca)

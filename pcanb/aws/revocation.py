@@ -1,0 +1,193 @@
+"""Revocation: RevokeCertificate, the CA's CRL, OCSP, and checking a certificate both ways."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pcanb.aws.arguments import ca_arn, check_choice
+from pcanb.errors import PcanbError
+from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
+from pcanb.x509.decode import Certificate, Crl
+from pcanb.x509.ocsp import OcspAnswer, build_request, parse_response
+
+if TYPE_CHECKING:
+    from pcanb.aws.session import Pca
+
+
+def revoke_certificate(
+    pca: Pca, certificate_authority_arn: Any, certificate_serial: str, revocation_reason: str
+) -> None:
+    """RevokeCertificate (serial as hex, colon-separated or plain)."""
+    check_choice("revocation_reason", revocation_reason, REVOCATION_REASONS)
+    pca.client.revoke_certificate(
+        CertificateAuthorityArn=ca_arn(certificate_authority_arn),
+        CertificateSerial=certificate_serial,
+        RevocationReason=revocation_reason,
+    )
+
+
+def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any = None) -> None:
+    """Revoke a certificate given as an issued certificate, a certificate ARN, or a
+    certificate plus ``ca=`` (its issuing CA)."""
+    if isinstance(certificate, str):
+        parsed = Arn.parse(certificate)
+        if parsed.serial_hex is None:
+            raise PcanbError("pass a certificate ARN (…/certificate/<serial>), not a CA ARN")
+        authority, serial = parsed.ca_arn, parsed.serial_hex
+    else:
+        authority = ca_arn(ca) if ca is not None else getattr(certificate, "ca_arn", None)
+        if authority is None:
+            raise PcanbError("which CA issued this certificate? pass ca=<the issuing CA>")
+        serial = serial_to_aws(certificate.serial)
+    revoke_certificate(pca, authority, serial, reason)
+
+
+def _crl_location(pca: Pca, authority: str) -> tuple[str, str]:
+    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=authority)
+    crl = described["CertificateAuthority"]["RevocationConfiguration"].get("CrlConfiguration") or {}
+    if not crl.get("Enabled"):
+        raise PcanbError(
+            f"{authority} does not publish a CRL; enable one with pca.update_certificate_authority("
+            "ca, revocation_configuration={'CrlConfiguration': {'Enabled': True, ...}})"
+        )
+    ca_id = authority.rsplit("/", 1)[1]
+    prefix = (crl.get("CustomPath") or "crl").strip("/")
+    bucket = crl["S3BucketName"]
+    if crl.get("CrlType") == "PARTITIONED":
+        listing = pca.s3.list_objects_v2(
+            Bucket=bucket, Prefix=f"{prefix}/{ca_id}/" if prefix == "crl" else f"{prefix}/"
+        )
+        keys = sorted(listing.get("Contents", []), key=lambda o: o["LastModified"])
+        if not keys:
+            raise PcanbError(f"no CRL partition published yet in s3://{bucket}/{prefix}/")
+        return bucket, keys[-1]["Key"]
+    return bucket, f"{prefix}/{ca_id}.crl"
+
+
+def crl(pca: Pca, ca: Any) -> Crl:
+    """The CA's current CRL, read from its S3 bucket and decoded (entries via ``crl_entries``)."""
+    bucket, key = _crl_location(pca, ca_arn(ca))
+    try:
+        body = pca.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except pca.s3.exceptions.NoSuchKey:
+        raise PcanbError(
+            f"s3://{bucket}/{key} does not exist yet: AWS writes the CRL once a certificate "
+            "that points to it has been issued (and about 30 minutes after a revocation)"
+        ) from None
+    return Crl.load(body)
+
+
+def crl_entries(crl_: Crl) -> pd.DataFrame:
+    """A CRL's entries as a frame: serial_hex, revocation_date (UTC), reason."""
+    frame = pd.DataFrame(
+        crl_.entries, columns=["serial", "serial_hex", "revocation_date", "reason"]
+    )
+    frame["serial_hex"] = frame["serial_hex"].astype("string")
+    frame["reason"] = frame["reason"].astype("string")
+    frame["revocation_date"] = pd.to_datetime(frame["revocation_date"], utc=True)
+    return frame.drop(columns=["serial"])
+
+
+def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:
+    if issuer is not None:
+        return issuer
+    chain = getattr(certificate, "chain", None)
+    if chain is not None and len(chain):
+        return chain[0]
+    raise PcanbError(
+        "pass issuer=<the issuing CA's certificate> (this certificate carries no chain)"
+    )
+
+
+def ocsp(pca: Pca, certificate: Certificate, *, issuer: Certificate | None = None) -> OcspAnswer:
+    """Ask the OCSP responder named in the certificate's AIA about it; signature checked."""
+    if not certificate.ocsp_urls:
+        raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
+    issuer = _issuer_of(certificate, issuer)
+    request = build_request(certificate, issuer, nonce=os.urandom(16))
+    status, _, body = pca.http("POST", certificate.ocsp_urls[0], request)
+    if status != 200:
+        raise PcanbError(f"the OCSP responder {certificate.ocsp_urls[0]} answered HTTP {status}")
+    return parse_response(body, issuer)
+
+
+@dataclass(frozen=True)
+class RevocationCheck:
+    """The verdict on one certificate, with what each source (CRL, OCSP) said."""
+
+    serial_hex: str
+    revoked: bool | None
+    reasons: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        verdict = {True: "REVOKED", False: "not revoked", None: "unknown"}[self.revoked]
+        return f"<RevocationCheck {self.serial_hex}: {verdict} — {'; '.join(self.reasons)}>"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.sources, columns=["source", "url", "revoked", "detail"])
+
+
+def check_revocation(
+    pca: Pca, certificate: Any, *, issuer: Certificate | None = None
+) -> RevocationCheck:
+    """Follow the certificate's CDP and AIA OCSP URLs and say whether it is revoked, and why."""
+    sources: list[dict[str, Any]] = []
+    issuer_cert = None
+    try:
+        issuer_cert = _issuer_of(certificate, issuer)
+    except PcanbError:
+        pass
+    for url in certificate.crl_urls:
+        status, _, body = pca.http("GET", url, b"")
+        if status != 200:
+            sources.append(
+                {
+                    "source": "CRL",
+                    "url": url,
+                    "revoked": None,
+                    "detail": f"HTTP {status}: CRL not available",
+                }
+            )
+            continue
+        crl_ = Crl.load(body)
+        entry = next((e for e in crl_.entries if e["serial"] == certificate.serial), None)
+        signed = crl_.is_signature_valid(issuer_cert) if issuer_cert is not None else None
+        stale = crl_.next_update is not None and crl_.next_update < pca.now()
+        detail = (
+            f"listed since {entry['revocation_date']:%Y-%m-%d %H:%M}Z, reason {entry['reason'] or 'unspecified'}"
+            if entry
+            else f"not listed (CRL of {crl_.this_update:%Y-%m-%d %H:%M}Z)"
+        )
+        if signed is False:
+            detail += "; CRL signature does NOT verify with the issuer's key"
+        if stale:
+            detail += "; CRL is past its nextUpdate"
+        sources.append(
+            {"source": "CRL", "url": url, "revoked": entry is not None, "detail": detail}
+        )
+    if certificate.ocsp_urls and issuer_cert is not None:
+        answer = ocsp(pca, certificate, issuer=issuer_cert)
+        detail = f"OCSP {answer.cert_status or answer.response_status}"
+        if answer.revoked:
+            detail += f" since {answer.revocation_time:%Y-%m-%d %H:%M}Z, reason {answer.revocation_reason}"
+        if answer.signature_valid is False:
+            detail += "; response signature does NOT verify"
+        sources.append(
+            {
+                "source": "OCSP",
+                "url": certificate.ocsp_urls[0],
+                "revoked": answer.revoked,
+                "detail": detail,
+            }
+        )
+    verdicts = [s["revoked"] for s in sources if s["revoked"] is not None]
+    revoked = any(verdicts) if verdicts else None
+    reasons = [f"{s['source']}: {s['detail']}" for s in sources] or [
+        "the certificate has no CRL distribution point and no OCSP URL"
+    ]
+    return RevocationCheck(serial_to_aws(certificate.serial), revoked, reasons, sources)

@@ -1,0 +1,76 @@
+"""The public HTTP endpoints certificates point at: CRL distribution points and OCSP responders.
+
+``fetch(sandbox, method, url, body)`` answers what an HTTP client would get from those URLs
+on AWS: the CRL object from the S3 bucket (or a CustomCname in front of it) and the OCSP
+responder at ``ocsp.acm-pca.<region>.amazonaws.com`` (or an OcspCustomCname).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pcanb.sandbox import ocsp
+
+_OCSP_HOST = re.compile(r"^ocsp\.acm-pca\.[a-z0-9-]+\.amazonaws\.com$")
+_VIRTUAL_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$"
+)
+_PATH_HOST = re.compile(r"^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
+
+
+def _cnames(sandbox: Any) -> tuple[set[str], dict[str, str]]:
+    """OCSP custom CNAMEs, and CRL custom CNAME → bucket, over every CA in the sandbox."""
+    ocsp_names: set[str] = set()
+    crl_names: dict[str, str] = {}
+    with sandbox.store.read() as db:
+        for (doc,) in db.execute("SELECT doc FROM cas"):
+            config = json.loads(doc)["RevocationConfiguration"]
+            if config["OcspConfiguration"].get("OcspCustomCname"):
+                ocsp_names.add(config["OcspConfiguration"]["OcspCustomCname"].lower())
+            crl = config["CrlConfiguration"]
+            if crl.get("CustomCname"):
+                crl_names[crl["CustomCname"].lower()] = crl["S3BucketName"]
+    return ocsp_names, crl_names
+
+
+def _ocsp(sandbox: Any, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    if method == "GET":
+        encoded = unquote(path.lstrip("/"))
+        try:
+            body = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+        except ValueError:
+            body = b""
+    with sandbox.store.read() as db:
+        answer = ocsp.respond(db, sandbox.clock.now(db), body)
+    return 200, {"Content-Type": "application/ocsp-response"}, answer
+
+
+def fetch(
+    sandbox: Any, method: str, url: str, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """Answer a plain (unsigned) HTTP request to a CDP or OCSP URL."""
+    sandbox.engine.tick()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    ocsp_names, crl_names = _cnames(sandbox)
+    if _OCSP_HOST.match(host) or host in ocsp_names:
+        return _ocsp(sandbox, method, parts.path, body)
+    path = unquote(parts.path.lstrip("/"))
+    if host in crl_names:
+        bucket, key = crl_names[host], path
+    elif match := _VIRTUAL_HOST.match(host):
+        bucket, key = match["bucket"], path
+    elif _PATH_HOST.match(host) and "/" in path:
+        bucket, key = path.split("/", 1)
+    else:
+        return 404, {"Content-Type": "text/plain"}, f"no sandbox endpoint answers {host}".encode()
+    try:
+        data = sandbox.s3.get_object(bucket, key)
+    except KeyError:
+        return 404, {"Content-Type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>"
+    content_type = "application/pkix-crl" if key.endswith(".crl") else "binary/octet-stream"
+    return 200, {"Content-Type": content_type}, data

@@ -1,0 +1,102 @@
+"""The OCSP responder: signed good / revoked / unknown answers (RFC 6960, profiled by RFC 5019).
+
+Responses are signed by the CA itself with its SigningAlgorithm's hash. One gap:
+cryptography's OCSP builder cannot sign with RSA-PSS, so a PSS CA answers with a PKCS#1 v1.5
+signature of the same hash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from pcanb.sandbox.crl import REASON_FLAGS
+from pcanb.sandbox.state import CaRecord, ts
+
+VALIDITY = timedelta(hours=24)
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def _issuer_hashes(
+    certificate: x509.Certificate, algorithm: hashes.HashAlgorithm
+) -> tuple[bytes, bytes]:
+    """(issuerNameHash, issuerKeyHash) for certificates this CA issued (RFC 6960 CertID)."""
+    name_hash = hashes.Hash(algorithm)
+    name_hash.update(certificate.subject.public_bytes())
+    # cryptography computes the key hash (over the subjectPublicKey BIT STRING) for a request
+    # naming this CA as issuer; the certificate argument only contributes a serial.
+    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, algorithm).build()
+    return name_hash.finalize(), request.issuer_key_hash
+
+
+def _signing_hash(ca: CaRecord) -> hashes.HashAlgorithm | None:
+    name = ca.doc["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
+    if name.startswith("ML_DSA"):
+        return None
+    return {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}[name[:6]]()
+
+
+def _find_issuer(db: sqlite3.Connection, request: ocsp.OCSPRequest) -> CaRecord | None:
+    for row in db.execute("SELECT * FROM cas WHERE cert_pem IS NOT NULL"):
+        ca = CaRecord.from_row(row)
+        if not ca.doc["RevocationConfiguration"]["OcspConfiguration"].get("Enabled"):
+            continue
+        hashes_ = _issuer_hashes(ca.certificate, request.hash_algorithm)
+        if hashes_ == (request.issuer_name_hash, request.issuer_key_hash):
+            return ca
+    return None
+
+
+def respond(db: sqlite3.Connection, now, request_der: bytes) -> bytes:
+    """The DER OCSP response to a DER OCSP request."""
+    try:
+        request = ocsp.load_der_ocsp_request(request_der)
+    except ValueError:
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    ca = _find_issuer(db, request)
+    if ca is None or ca.status(now) not in ("ACTIVE", "DISABLED"):
+        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    row = db.execute(
+        "SELECT revoked_at, revocation_reason, available_at FROM certificates WHERE ca_arn = ? AND serial = ?",
+        (ca.arn, format(request.serial_number, "x")),
+    ).fetchone()
+    status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+    if row is not None and row["available_at"] <= now.timestamp():
+        status = ocsp.OCSPCertStatus.GOOD
+        if row["revoked_at"] is not None:
+            status = ocsp.OCSPCertStatus.REVOKED
+            revoked_at = ts(row["revoked_at"])
+            reason = REASON_FLAGS.get(row["revocation_reason"], x509.ReasonFlags.unspecified)
+    this_update = now.replace(microsecond=0)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            request.issuer_name_hash,
+            request.issuer_key_hash,
+            request.serial_number,
+            request.hash_algorithm,
+            status,
+            this_update,
+            this_update + VALIDITY,
+            revoked_at,
+            reason,
+        )  # fmt: skip
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate)
+    )
+    for extension in request.extensions:
+        if isinstance(extension.value, x509.OCSPNonce):
+            builder = builder.add_extension(extension.value, critical=False)
+    try:
+        response = builder.sign(ca.private_key, _signing_hash(ca))
+    except (ValueError, TypeError):
+        return _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+    return response.public_bytes(serialization.Encoding.DER)
