@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -138,10 +139,8 @@ def check_revocation(
     """Follow the certificate's CDP and AIA OCSP URLs and say whether it is revoked, and why."""
     sources: list[dict[str, Any]] = []
     issuer_cert = None
-    try:
+    with contextlib.suppress(PcanbError):  # CRLs can be checked without the issuer
         issuer_cert = _issuer_of(certificate, issuer)
-    except PcanbError:
-        pass
     for url in certificate.crl_urls:
         status, _, body = pca.http("GET", url, b"")
         if status != 200:

@@ -89,7 +89,7 @@ def respond(db: sqlite3.Connection, now, request_der: bytes) -> bytes:
             this_update + VALIDITY,
             revoked_at,
             reason,
-        )  # fmt: skip
+        )
         .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate)
     )
     for extension in request.extensions:
