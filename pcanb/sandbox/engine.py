@@ -8,11 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pcanb.sandbox import (
+    audit,
     authorities,
     bucket_access,
     ca_import,
     crl,
     issuance,
+    permissions,
+    policies,
     revocation,
     shapes,
     tagging,
@@ -46,6 +49,14 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
     "IssueCertificate": (issuance.issue_certificate, True),
     "GetCertificate": (issuance.get_certificate, False),
     "RevokeCertificate": (revocation.revoke_certificate, True),
+    "CreatePermission": (permissions.create_permission, True),
+    "ListPermissions": (permissions.list_permissions, False),
+    "DeletePermission": (permissions.delete_permission, True),
+    "PutPolicy": (policies.put_policy, True),
+    "GetPolicy": (policies.get_policy, False),
+    "DeletePolicy": (policies.delete_policy, True),
+    "CreateCertificateAuthorityAuditReport": (audit.create_audit_report, True),
+    "DescribeCertificateAuthorityAuditReport": (audit.describe_audit_report, False),
     "TagCertificateAuthority": (tagging.tag_certificate_authority, True),
     "UntagCertificateAuthority": (tagging.untag_certificate_authority, True),
     "ListTags": (tagging.list_tags, False),
@@ -53,7 +64,12 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
 
 _SETTINGS_KEY = "settings"
 PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
-DEFAULT_SETTINGS = {"creation_delay": 0.0, "issuance_delay": 0.0, "crl_delay": 0.0}
+DEFAULT_SETTINGS = {
+    "creation_delay": 0.0,
+    "issuance_delay": 0.0,
+    "crl_delay": 0.0,
+    "audit_delay": 0.0,
+}
 
 
 class Engine:
@@ -134,7 +150,10 @@ class Engine:
         with self.store.read() as db:
             now = self.clock.now(db).timestamp()
             due = db.execute(
-                "SELECT 1 FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ? LIMIT 1", (now,)
+                "SELECT 1 FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ? "
+                "UNION ALL SELECT 1 FROM audit_reports WHERE status = 'CREATING' AND ready_at <= ? "
+                "LIMIT 1",
+                (now, now),
             ).fetchone()
         if due is None:
             return 0
@@ -148,7 +167,8 @@ class Engine:
                 partition = ca.arn.split(":")[1]
                 return Context(ca.account, ca.region, partition, now_dt, settings=settings)
 
-            return crl.publish_due(self, db, context_for)
+            published = crl.publish_due(self, db, context_for)
+            return published + audit.generate_due(self, db, now_dt.timestamp())
 
     # -- hooks for revocation and S3 ----------------------------------------------------------
 

@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS audit_reports (
     created_at REAL NOT NULL,
     ready_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS audit_reports_pending ON audit_reports (status, ready_at);
+CREATE INDEX IF NOT EXISTS audit_reports_by_ca ON audit_reports (ca_arn, created_at);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     event_time REAL NOT NULL,

@@ -1,0 +1,106 @@
+"""CreatePermission / ListPermissions / DeletePermission: grants to the ACM service principal."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from pcanb.sandbox import paging
+from pcanb.sandbox.errors import (
+    InvalidRequestException,
+    PermissionAlreadyExistsException,
+    ResourceNotFoundException,
+)
+from pcanb.sandbox.state import Context, load_ca, require_status, ts
+
+ACM_PRINCIPAL = "acm.amazonaws.com"
+# Every status but CREATING and FAILED (DELETED is refused by load_ca). [inferred]
+_ALLOWED = ("PENDING_CERTIFICATE", "ACTIVE", "DISABLED", "EXPIRED")
+_ACTION_NAMES = {
+    "IssueCertificate": "acm-pca:IssueCertificate",
+    "GetCertificate": "acm-pca:GetCertificate",
+    "ListPermissions": "acm-pca:ListPermissions",
+}
+
+
+def _policy(ca_arn: str, principal: str, source_account: str, actions: list[str]) -> str:
+    """The resource policy AWS generates for a permission."""
+    statement: dict[str, Any] = {
+        "Sid": f"{principal}-{ca_arn.rsplit('/', 1)[1]}",
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": [_ACTION_NAMES[a] for a in actions],
+        "Resource": ca_arn,
+    }
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def create_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    require_status(ca, ctx.now, _ALLOWED, "CreatePermission")
+    principal = req["Principal"]
+    if principal != ACM_PRINCIPAL:
+        # The model has no code for this; AWS documents acm.amazonaws.com as the only principal.
+        raise InvalidRequestException(
+            f"Principal {principal!r} is not valid: permissions can be given only to "
+            f"{ACM_PRINCIPAL} (for cross-account access use a resource policy with PutPolicy)."
+        )
+    source_account = req.get("SourceAccount") or ""
+    exists = db.execute(
+        "SELECT 1 FROM permissions WHERE ca_arn = ? AND principal = ?", (ca.arn, principal)
+    ).fetchone()
+    if exists:
+        raise PermissionAlreadyExistsException(
+            "The designated permission has already been given to the user."
+        )
+    actions = list(dict.fromkeys(req["Actions"]))
+    db.execute(
+        "INSERT INTO permissions (ca_arn, principal, source_account, actions, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (ca.arn, principal, source_account, json.dumps(actions), ctx.now.timestamp()),
+    )
+    return {}
+
+
+def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    require_status(ca, ctx.now, _ALLOWED, "ListPermissions")
+    after = paging.decode("ListPermissions", req.get("NextToken"))
+    limit = req.get("MaxResults") or 1000
+    rows = db.execute(
+        "SELECT rowid, * FROM permissions WHERE ca_arn = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+        (ca.arn, after, limit + 1),
+    ).fetchall()
+    permissions = []
+    for row in rows[:limit]:
+        actions = json.loads(row["actions"])
+        item = {
+            "CertificateAuthorityArn": ca.arn,
+            "CreatedAt": ts(row["created_at"]),
+            "Principal": row["principal"],
+            "Actions": actions,
+            "Policy": _policy(ca.arn, row["principal"], row["source_account"], actions),
+        }
+        if row["source_account"]:
+            item["SourceAccount"] = row["source_account"]
+        permissions.append(item)
+    out: dict[str, Any] = {"Permissions": permissions}
+    if len(rows) > limit:
+        out["NextToken"] = paging.encode("ListPermissions", rows[limit - 1]["rowid"])
+    return out
+
+
+def delete_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
+    ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
+    require_status(ca, ctx.now, _ALLOWED, "DeletePermission")
+    cursor = db.execute(
+        "DELETE FROM permissions WHERE ca_arn = ? AND principal = ?", (ca.arn, req["Principal"])
+    )
+    if cursor.rowcount == 0:
+        raise ResourceNotFoundException(
+            f"There is no permission for principal {req['Principal']!r} on {ca.arn}."
+        )
+    return {}
