@@ -14,10 +14,12 @@ import os
 import pathlib
 import re
 import secrets
+import stat as stat_mod
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, unquote, urlsplit
 from xml.etree import ElementTree
 
@@ -636,6 +638,8 @@ def _page(
 ) -> tuple[list[tuple[str, bool]], bool]:
     """One page of (key or common prefix, is_prefix) entries after ``after``; and if truncated."""
     entries: list[tuple[str, bool]] = []
+    if limit == 0:
+        return entries, False
     for key in keys:
         if key <= after or (skip_prefix and key.startswith(after)):
             continue
@@ -734,6 +738,7 @@ class _Object:
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     checksum: tuple[str, str] | None = None
     acl: str | None = None
+    data: bytes | None = dataclasses.field(default=None, repr=False)
 
 
 def _etag(data: bytes) -> str:
@@ -763,12 +768,11 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
             raise unsatisfiable
         return max(size - length, 0), size - 1
     start = int(match[1])
-    end = int(match[2]) if match[2] else size - 1
-    if end < start:
+    if match[2] and int(match[2]) < start:
         return None
     if start >= size:
         raise unsatisfiable
-    return start, min(end, size - 1)
+    return start, min(int(match[2]) if match[2] else size - 1, size - 1)
 
 
 class S3:
@@ -857,10 +861,10 @@ class S3:
 
     def get_object(self, bucket: str, key: str) -> bytes:
         """The object's bytes; KeyError if the bucket or key does not exist."""
-        found = self._find(bucket, key) if self.bucket_exists(bucket) else None
-        if found is None:
+        found = self._find(bucket, key, read=True) if self.bucket_exists(bucket) else None
+        if found is None or found.data is None:
             raise KeyError(key)
-        return found.path.read_bytes()
+        return found.data
 
     def object_path(self, bucket: str, key: str) -> pathlib.Path:
         """The file that holds (or would hold) the object ``bucket``/``key``."""
@@ -882,9 +886,14 @@ class S3:
     # --- wire -------------------------------------------------------------------------------
 
     def handle(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+        self, method: str, url: str, headers: Mapping[str, str | bytes], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        """Answer one S3 REST request (body after HTTP transfer decoding) as S3 would."""
+        """Answer one S3 REST request as S3 would.
+
+        ``url`` is absolute or just the path and query (the Host header then names the bucket
+        of virtual-hosted requests); header values may be bytes, as botocore prepares them;
+        ``body`` is the entity after HTTP transfer decoding, still in aws-chunked framing.
+        """
         request_id = secrets.token_hex(8).upper()
         try:
             req = _parse_request(method, url, headers, body)
@@ -1157,7 +1166,7 @@ class S3:
         bucket, key = req.bucket or "", req.key or ""
         self._require_bucket(bucket)
         _check_version(req.query)
-        obj = self._find(bucket, key)
+        obj = self._find(bucket, key, read=with_body)
         if obj is None:
             raise _no_such_key(key)
         _read_preconditions(req.headers, obj)
@@ -1170,12 +1179,7 @@ class S3:
         elif req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
             headers |= _checksum_headers(obj)
         headers["Content-Length"] = str(end - start + 1)
-        if not with_body:
-            return status, headers, b""
-        with obj.path.open("rb") as handle:
-            handle.seek(start)
-            data = handle.read(end - start + 1)
-        return status, headers, data
+        return status, headers, (obj.data or b"")[start : end + 1] if with_body else b""
 
     def _object_headers(self, obj: _Object, req: _Request) -> dict[str, str]:
         headers = {
@@ -1310,11 +1314,13 @@ class S3:
         self, bucket: str, key: str, tmp: pathlib.Path, path: pathlib.Path, *, exclusive: bool
     ) -> None:
         """Move the written temp file to ``path``, tolerating a parent pruned meanwhile."""
-        for _attempt in range(5):
+        for _attempt in range(20):
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except (FileExistsError, NotADirectoryError):
                 raise _clash(key) from None
+            except FileNotFoundError:
+                continue
             try:
                 if exclusive:
                     os.link(tmp, path)
@@ -1332,13 +1338,16 @@ class S3:
         raise S3Error(503, "SlowDown", "Please reduce your request rate.")
 
     def _check_clash(self, bucket: str, key: str, path: pathlib.Path) -> None:
-        if path.is_dir():
-            raise _clash(key)
+        """Refuse a key whose file would be a directory, or whose directories are files."""
         bucket_dir = self.root / bucket
-        for parent in path.parents:
-            if parent == bucket_dir:
-                break
-            if parent.exists() and not parent.is_dir():
+        for place in (path, *path.parents):
+            if place == bucket_dir:
+                return
+            try:
+                mode = place.stat().st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat_mod.S_ISDIR(mode) == (place == path):
                 raise _clash(key)
 
     def _prune(self, bucket: str, directory: pathlib.Path) -> None:
@@ -1350,23 +1359,19 @@ class S3:
                 return
             directory = directory.parent
 
-    def _find(self, bucket: str, key: str) -> _Object | None:
-        """The object stored under ``key``, or None."""
+    def _find(self, bucket: str, key: str, *, read: bool = False) -> _Object | None:
+        """The object stored under ``key`` (with its bytes if ``read``), or None."""
         try:
             path = self.object_path(bucket, key)
-            stat = path.stat()
+            with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                record = self._record_for(bucket, key, stat)
+                data = handle.read() if read or record is None else None
         except (S3Error, OSError):
             return None
-        if not path.is_file():
-            return None
-        try:
-            record = json.loads(self._object_record(bucket, key).read_text("utf-8"))
-        except (OSError, ValueError):
-            record = None
-        current = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        if record is None or (record["ino"], record["mtime_ns"], record["size"]) != current:
+        if record is None:
             modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-            return _Object(key, path, stat.st_size, _etag(path.read_bytes()), modified)
+            return _Object(key, path, stat.st_size, _etag(data or b""), modified, data=data)
         return _Object(
             key=key,
             path=path,
@@ -1378,7 +1383,19 @@ class S3:
             metadata=record["metadata"],
             checksum=tuple(record["checksum"]) if record["checksum"] else None,
             acl=record["acl"],
+            data=data,
         )
+
+    def _record_for(self, bucket: str, key: str, stat: os.stat_result) -> dict[str, Any] | None:
+        """The metadata written with this very file, or None (e.g. a file replaced by hand)."""
+        if not stat_mod.S_ISREG(stat.st_mode):
+            raise IsADirectoryError(key)
+        try:
+            record = json.loads(self._object_record(bucket, key).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        current = [stat.st_ino, stat.st_mtime_ns, stat.st_size]
+        return record if [record["ino"], record["mtime_ns"], record["size"]] == current else None
 
     def _walk_keys(self, bucket: str, prefix: str) -> Iterator[str]:
         """Every key in ``bucket`` under the directory that ``prefix`` names (unsorted)."""
