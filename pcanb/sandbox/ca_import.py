@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from typing import Any
@@ -57,7 +58,9 @@ def _load_chain(data: bytes) -> list[x509.Certificate]:
             "The certificate chain holds no PEM certificate; pass the issuer's certificate first "
             "and the root's last, PEM-encoded."
         )
-    return [_load_one(block, f"certificate #{i + 1} of the chain") for i, block in enumerate(blocks)]
+    return [
+        _load_one(block, f"certificate #{i + 1} of the chain") for i, block in enumerate(blocks)
+    ]
 
 
 def _check_extensions(certificate: x509.Certificate, what: str) -> None:
@@ -107,7 +110,7 @@ def _check_subordinate_chain(certificate: x509.Certificate, chain: list[x509.Cer
             "The certificate chain must not contain the certificate being imported."
         )
     links = [certificate, *chain]
-    for i, (child, parent) in enumerate(zip(links, links[1:], strict=False)):
+    for i, (child, parent) in enumerate(itertools.pairwise(links)):
         _check_extensions(parent, f"chain certificate #{i + 1}")
         if not _signed_by(child, parent):
             raise CertificateMismatchException(
@@ -155,12 +158,10 @@ def import_certificate_authority_certificate(
     certificate = _load_one(req["Certificate"], "certificate")
     chain_data = req.get("CertificateChain") or b""
     _check_extensions(certificate, "certificate")
-    if _spki(certificate.public_key()) != _spki(ca.private_key.public_key()):
-        raise CertificateMismatchException(
-            "The certificate's public key does not match the certificate authority's key: "
-            "sign the CSR from GetCertificateAuthorityCsr."
-        )
     _check_is_ca(certificate)
+    # The certificate's role (self-signed for a ROOT, issued by a parent for a SUBORDINATE) is
+    # checked before its key, so a self-signed certificate sent to a SUBORDINATE is reported as
+    # such [inferred: AWS does not document the order].
     self_signed = certificate.issuer == certificate.subject and _signed_by(certificate, certificate)
     if ca.type == "ROOT":
         if not self_signed:
@@ -172,7 +173,6 @@ def import_certificate_authority_certificate(
             raise InvalidRequestException(
                 "A ROOT certificate authority's certificate is imported without a certificate chain."
             )
-        chain: list[x509.Certificate] = []
     else:
         if self_signed:
             raise InvalidRequestException(
@@ -183,7 +183,13 @@ def import_certificate_authority_certificate(
                 "A SUBORDINATE certificate authority needs the CertificateChain: the issuer's "
                 "certificate first, the root's last."
             )
-        chain = _load_chain(chain_data)
+    if _spki(certificate.public_key()) != _spki(ca.private_key.public_key()):
+        raise CertificateMismatchException(
+            "The certificate's public key does not match the certificate authority's key: "
+            "sign the CSR from GetCertificateAuthorityCsr."
+        )
+    chain = _load_chain(chain_data) if ca.type == "SUBORDINATE" else []
+    if chain:
         _check_subordinate_chain(certificate, chain)
     pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode().strip()  # noqa: E731
     ca.cert_pem = pem(certificate)
