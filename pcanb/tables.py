@@ -35,6 +35,16 @@ CA_COLUMNS = _cols(
 )
 #: ListTags rows.
 TAG_COLUMNS = _cols("arn:string key:string value:string")
+#: ListPermissions rows.
+PERMISSION_COLUMNS = _cols(
+    "arn:string principal:string source_account:string actions:string created_at:datetime "
+    "policy:string"
+)
+#: DescribeCertificateAuthorityAuditReport rows.
+AUDIT_REPORT_COLUMNS = _cols(
+    "arn:string audit_report_id:string status:string s3_bucket:string s3_key:string "
+    "created_at:datetime format:string"
+)
 #: Decoded certificates (Certificate.to_dict) as rows.
 CERTIFICATE_COLUMNS = _cols(
     "arn:string common_name:string subject:string issuer:string serial_hex:string "

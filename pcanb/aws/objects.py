@@ -70,3 +70,55 @@ class CertificateAuthority:
         if self.certificate is not None:
             return self.certificate.common_name
         return self.csr.common_name if self.csr is not None else None
+
+
+class Policy:
+    """A CA resource policy: ``.json`` as stored, ``.document`` parsed, ``.statements`` as a frame."""
+
+    def __init__(self, text: str, *, arn: str | None = None) -> None:
+        import json
+
+        self.json = text
+        self.document: dict[str, Any] = json.loads(text)
+        self.arn = arn
+
+    def __repr__(self) -> str:
+        count = len(self.document.get("Statement") or [])
+        return f"<Policy {count} statement{'s' if count != 1 else ''} on {self.arn or '?'}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Policy) and self.document == other.document
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def statements(self) -> Any:
+        """One row per statement: sid, effect, principal, actions, resource, condition."""
+        import json
+
+        import pandas as pd
+
+        statements = self.document.get("Statement") or []
+        if isinstance(statements, dict):
+            statements = [statements]
+
+        def text(value: Any) -> str | None:
+            if value is None:
+                return None
+            return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+        rows = [
+            {
+                "sid": s.get("Sid"),
+                "effect": s.get("Effect"),
+                "principal": text(s.get("Principal")),
+                "actions": ", ".join(s["Action"])
+                if isinstance(s.get("Action"), list)
+                else s.get("Action"),
+                "resource": text(s.get("Resource")),
+                "condition": text(s.get("Condition")),
+            }
+            for s in statements
+        ]
+        columns = ["sid", "effect", "principal", "actions", "resource", "condition"]
+        return pd.DataFrame(rows, columns=columns).astype("string")

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from pcanb.aws import access, authorities, certificates, revocation, workflows
+from pcanb.aws import access, audit, authorities, revocation, workflows
+from pcanb.aws import certificates as issued
 
 
 def _utcnow() -> datetime:
@@ -116,12 +117,20 @@ class Pca:
     update_certificate_authority = authorities.update_certificate_authority
     delete_certificate_authority = authorities.delete_certificate_authority
     restore_certificate_authority = authorities.restore_certificate_authority
-    issue_certificate = certificates.issue_certificate
-    get_certificate = certificates.get_certificate
+    issue_certificate = issued.issue_certificate
+    get_certificate = issued.get_certificate
     revoke_certificate = revocation.revoke_certificate
     tag_certificate_authority = access.tag_certificate_authority
     untag_certificate_authority = access.untag_certificate_authority
     list_tags = access.list_tags
+    create_permission = access.create_permission
+    list_permissions = access.list_permissions
+    delete_permission = access.delete_permission
+    put_policy = access.put_policy
+    get_policy = access.get_policy
+    delete_policy = access.delete_policy
+    create_certificate_authority_audit_report = audit.create_certificate_authority_audit_report
+    describe_certificate_authority_audit_report = audit.describe_certificate_authority_audit_report
 
     # -- workflows ------------------------------------------------------------------------------
     create_root_ca = workflows.create_root_ca
@@ -131,3 +140,5 @@ class Pca:
     crl = revocation.crl
     ocsp = revocation.ocsp
     check_revocation = revocation.check_revocation
+    audit_report = audit.audit_report
+    certificates = audit.certificates
