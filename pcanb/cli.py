@@ -67,6 +67,13 @@ def _sandbox_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_coverage(args: argparse.Namespace) -> int:
+    from pcanb.sandbox.coverage import table
+
+    print(table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pcanb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     advance.set_defaults(run=_sandbox_advance)
     reset = box_commands.add_parser("reset", help="delete everything in the sandbox")
     reset.set_defaults(run=_sandbox_reset)
+    coverage = box_commands.add_parser("coverage", help="what the sandbox emulates, per parameter")
+    coverage.set_defaults(run=_sandbox_coverage)
     for sub in (info, advance, reset):
         sub.add_argument(
             "--path", help="sandbox directory (default: $PCANB_SANDBOX or the user data dir)"

@@ -84,6 +84,12 @@ class Sandbox:
 
         return fetch(self, method, url, body)
 
+    def events(self) -> Any:
+        """Every call this sandbox served, CloudTrail-shaped, as a DataFrame (oldest first)."""
+        from pcanb.sandbox.calllog import events_frame
+
+        return events_frame(self.store)
+
     # -- time ------------------------------------------------------------------------------------
 
     def now(self) -> datetime:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from pcanb.sandbox import calllog
 from pcanb.sandbox.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _TARGET_PREFIX = "ACMPrivateCA."
@@ -66,7 +70,31 @@ class Wire:
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
-        return self.sandbox.s3.handle(method, url, headers, body)
+        status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
+        self._log_s3(method, url, headers, status, out_headers, payload)
+        return status, out_headers, payload
+
+    def _log_s3(self, method, url, headers, status, out_headers, payload) -> None:
+        from pcanb.sandbox.s3 import operation_name
+
+        access_key, region, _ = caller(headers, self.sandbox.default_region)
+        error_code = None
+        if status >= 300 and payload:
+            found = re.search(rb"<Code>([^<]+)</Code>", payload)
+            error_code = found.group(1).decode() if found else str(status)
+        elif status >= 300:
+            error_code = str(status)
+        calllog.record(
+            self.sandbox.store,
+            when=self.sandbox.clock.now(),
+            source="s3.amazonaws.com",
+            name=operation_name(method, url, headers),
+            region=region,
+            access_key=access_key,
+            request_id=out_headers.get("x-amz-request-id"),
+            request={"url": url},
+            error_code=error_code,
+        )
 
     def handle_pca(
         self, headers: Mapping[str, str], body: bytes
@@ -76,6 +104,7 @@ class Wire:
         access_key, region, _ = caller(
             {"Authorization": headers.get("authorization", "")}, self.sandbox.default_region
         )
+        params: Any = None
         try:
             try:
                 params = json.loads(body or b"{}")
@@ -92,9 +121,36 @@ class Wire:
                 access_key=access_key,
             )
         except ServiceError as error:
+            self._log_pca(operation, region, access_key, request_id, params, None, error)
             return _json_error(error, request_id)
+        except Exception:  # a bug, not the caller's mistake: answer as AWS does, keep the trace
+            logger.exception("sandbox failure in %s", operation)
+            error = ServiceError(
+                "InternalFailure",
+                "The pcanb sandbox failed to process the request; the state is unchanged "
+                "(the action's transaction was rolled back). Please report this.",
+                500,
+            )
+            self._log_pca(operation, region, access_key, request_id, params, None, error)
+            return _json_error(error, request_id)
+        self._log_pca(operation, region, access_key, request_id, params, result, None)
         payload = json.dumps(result, default=_default).encode()
         return 200, {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}, payload
+
+    def _log_pca(self, operation, region, access_key, request_id, params, result, error) -> None:
+        calllog.record(
+            self.sandbox.store,
+            when=self.sandbox.clock.now(),
+            source="acm-pca.amazonaws.com",
+            name=operation,
+            region=region,
+            access_key=access_key,
+            request_id=request_id,
+            request=params if isinstance(params, dict) else None,
+            response=json.loads(json.dumps(result, default=_default)) if result else None,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+        )
 
     # -- the in-process transport --------------------------------------------------------------
 

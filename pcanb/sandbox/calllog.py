@@ -1,0 +1,104 @@
+"""The call log: every request the sandbox serves, as a CloudTrail-shaped event."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pcanb.sandbox.store import Store
+
+_BLOB_MEMBERS = {"Csr", "Certificate", "CertificateChain"}
+_MAX_TEXT = 256
+
+#: The columns of ``Sandbox.events()``, CloudTrail's names.
+EVENT_FIELDS = (
+    "eventTime", "eventSource", "eventName", "awsRegion", "accessKeyId", "requestID",
+    "requestParameters", "responseElements", "errorCode", "errorMessage",
+)  # fmt: skip
+
+
+def _shorten(value: Any) -> Any:
+    """Long PEM/base64 members are abbreviated so the log stays readable and small."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                f"<{len(v)} characters>"
+                if k in _BLOB_MEMBERS and isinstance(v, str)
+                else _shorten(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_shorten(v) for v in value]
+    if isinstance(value, str) and len(value) > _MAX_TEXT:
+        return value[:_MAX_TEXT] + "…"
+    return value
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(_shorten(value), default=str)
+
+
+def record(
+    store: Store,
+    *,
+    when: datetime,
+    source: str,
+    name: str,
+    region: str,
+    access_key: str | None,
+    request_id: str | None = None,
+    request: Any = None,
+    response: Any = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> None:
+    """Append one event (its own small transaction, after the action's)."""
+    with store.write() as db:
+        db.execute(
+            "INSERT INTO events (event_time, event_source, event_name, region, access_key_id, "
+            "request_id, request_parameters, response_elements, error_code, error_message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                when.timestamp(), source, name, region, access_key, request_id or str(uuid.uuid4()),
+                _json(request), _json(response), error_code, error_message,
+            ),
+        )  # fmt: skip
+
+
+def events(store: Store) -> list[dict[str, Any]]:
+    """Every event, oldest first, with CloudTrail's field names."""
+    with store.read() as db:
+        rows = db.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    return [
+        {
+            "eventTime": datetime.fromtimestamp(r["event_time"], UTC),
+            "eventSource": r["event_source"],
+            "eventName": r["event_name"],
+            "awsRegion": r["region"],
+            "accessKeyId": r["access_key_id"],
+            "requestID": r["request_id"],
+            "requestParameters": json.loads(r["request_parameters"])
+            if r["request_parameters"]
+            else None,
+            "responseElements": json.loads(r["response_elements"])
+            if r["response_elements"]
+            else None,
+            "errorCode": r["error_code"],
+            "errorMessage": r["error_message"],
+        }
+        for r in rows
+    ]
+
+
+def events_frame(store: Store) -> Any:
+    """The events as a pandas DataFrame (pandas is imported only here, on demand)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(events(store), columns=list(EVENT_FIELDS))
+    frame["eventTime"] = pd.to_datetime(frame["eventTime"], utc=True)
+    return frame
