@@ -188,13 +188,6 @@ class ProfileLeak(AssertionError):
     """The sandbox session tripped over the caller's AWS profile."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ProfileLeak,
-    reason="ProfileNotFound: pcanb/sandbox/wire.py boto3_session lets AWS_PROFILE through "
-    "(set_config_variable('profile', None) does not override the environment), and "
-    "pcanb/sandbox/shapes.py service_model reads the profile through botocore's default session",
-)
 def test_sandbox_ignores_the_callers_aws_environment(tmp_path):
     config = tmp_path / "aws-config"
     config.write_text("[profile someone]\nregion = ap-south-1\n")

@@ -284,11 +284,6 @@ def test_aws_errors_surface_as_client_errors(pca, root):
     assert error_code(excinfo) == "InvalidStateException"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="x509/decode.py _Decoded.__eq__ requires the exact same type, so a Certificate and "
-    "an IssuedCertificate with the same DER compare unequal",
-)
 def test_a_ca_certificate_equals_its_issued_form(pca, root):
     fetched = pca.get_certificate_authority_certificate(root)[0]
     assert type(root.certificate) is pcanb.IssuedCertificate and type(fetched) is Certificate

@@ -15,7 +15,8 @@ import unicodedata
 from functools import cache
 from typing import Any
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 from botocore.model import OperationModel, Shape
 
 from pcanb.sandbox.errors import ServiceError, ValidationException
@@ -25,8 +26,9 @@ _MAX_REPORTED = 10
 
 @cache
 def service_model(service: str = "acm-pca"):
-    """The botocore service model (loaded once per process)."""
-    return botocore.session.get_session().get_service_model(service)
+    """The botocore service model (loaded once per process, without reading any AWS profile)."""
+    raw = botocore.loaders.create_loader().load_service_model(service, "service-2")
+    return botocore.model.ServiceModel(raw, service_name=service)
 
 
 @cache

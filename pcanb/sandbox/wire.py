@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import logging
 import re
 import uuid
@@ -180,8 +181,17 @@ class Wire:
         import botocore.session
 
         core = botocore.session.Session()
-        core.set_config_variable("profile", None)
-        core.set_config_variable("region", region)
+        # Overrides on the config store win over the environment and the user's files, so a
+        # stray AWS_PROFILE, AWS_ENDPOINT_URL or ~/.aws/config cannot reach the sandbox.
+        store = core.get_component("config_store")
+        for name, value in (
+            ("profile", None),
+            ("region", region),
+            ("config_file", os.devnull),
+            ("credentials_file", os.devnull),
+            ("ignore_configured_endpoint_urls", True),
+        ):
+            store.set_config_variable(name, value)
         session = boto3.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,

@@ -258,12 +258,13 @@ class _Decoded(Generic[_X]):
         return None
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
+        # Same kind of object (a subclass such as IssuedCertificate counts) and same DER.
+        if not isinstance(other, _Decoded) or other._x509_type is not self._x509_type:
             return NotImplemented
         return self.der == other.der  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self.der))
+        return hash((self._x509_type.__name__, self.der))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
