@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping
