@@ -1,0 +1,547 @@
+"""RevokeCertificate and the CRLs AWS Private CA writes to S3, read back through boto3 and OpenSSL."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import run_openssl
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
+
+import pcanb
+from pcanb.aws.revocation import crl_entries
+
+REGION = "us-east-1"
+BUCKET = "crl-main"
+RFC5280_CODES = {
+    "UNSPECIFIED": None,  # the entry carries no reasonCode (RFC 5280 5.3.1 advice)
+    "KEY_COMPROMISE": 1,
+    "CERTIFICATE_AUTHORITY_COMPROMISE": 2,
+    "AFFILIATION_CHANGED": 3,
+    "SUPERSEDED": 4,
+    "CESSATION_OF_OPERATION": 5,
+    "PRIVILEGE_WITHDRAWN": 9,
+    "A_A_COMPROMISE": 10,
+}
+
+
+def make_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **create) -> None:
+    pca.s3.create_bucket(Bucket=name, **create)
+    if policy == "acm-pca":
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "acm-pca.amazonaws.com"},
+                    "Action": [
+                        "s3:PutObject",
+                        "s3:PutObjectAcl",
+                        "s3:GetBucketAcl",
+                        "s3:GetBucketLocation",
+                    ],
+                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                }
+            ],
+        }
+    if policy is not None:
+        pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def crl_config(bucket: str = BUCKET, **extra) -> dict:
+    return {
+        "CrlConfiguration": {
+            "Enabled": True,
+            "ExpirationInDays": 7,
+            "S3BucketName": bucket,
+            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
+            **extra,
+        }
+    }
+
+
+def read_crl(pca, ca, bucket: str = BUCKET, key: str | None = None):
+    key = key or f"crl/{ca.ca_id}.crl"
+    body = pca.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return x509.load_der_x509_crl(body)
+
+
+def revoke(pca, ca, serial: str, reason: str = "KEY_COMPROMISE") -> None:
+    pca.client.revoke_certificate(
+        CertificateAuthorityArn=ca.arn, CertificateSerial=serial, RevocationReason=reason
+    )
+
+
+def colon(serial: int) -> str:
+    raw = format(serial, "032x")
+    return ":".join(raw[i : i + 2] for i in range(0, len(raw), 2))
+
+
+def ski(cert) -> bytes:
+    return cert.x509.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+
+def revoke_error(pca, ca, serial: str, reason: str = "KEY_COMPROMISE") -> ClientError:
+    with pytest.raises(ClientError) as excinfo:
+        revoke(pca, ca, serial, reason)
+    return excinfo.value
+
+
+def error_code_of(error: ClientError) -> str:
+    return error.response["Error"]["Code"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A sandbox with a CRL bucket, a root and a subordinate that both publish CRLs."""
+    pca = pcanb.sandbox(tmp_path_factory.mktemp("crl"))
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="CRL Root", revocation_configuration=crl_config())
+    sub = pca.create_subordinate_ca(
+        parent=root, common_name="CRL Issuing CA", revocation_configuration=crl_config()
+    )
+    yield pca, root, sub
+    pca.sandbox.close()
+
+
+def leaf(pca, ca, name: str = "svc.example.com", **kwargs):
+    return pca.issue(ca, common_name=name, sans=[name], **kwargs)
+
+
+# --- RevokeCertificate -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        colon,
+        lambda s: format(s, "x"),
+        lambda s: colon(s).upper(),
+        lambda s: "0x" + format(s, "x"),
+        lambda s: "0X" + format(s, "X"),
+        lambda s: "00:" + colon(s),
+    ],
+    ids=["colon", "plain-hex", "upper-colon", "0x-prefix", "0X-upper", "leading-00"],
+)
+def test_serial_forms(env, form):
+    pca, _, sub = env
+    cert = leaf(pca, sub)
+    revoke(pca, sub, form(cert.serial))
+    assert read_crl(pca, sub).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+@pytest.mark.parametrize("serial", ["zz:11", "", "12-34", "0x"])
+def test_serial_that_is_not_hex_is_refused(env, serial):
+    pca, _, sub = env
+    error = revoke_error(pca, sub, serial)
+    assert error.response["Error"]["Code"] in ("InvalidRequestException", "ValidationException")
+
+
+@pytest.mark.parametrize("reason", list(RFC5280_CODES))
+def test_reason_maps_to_the_rfc5280_code(env, reason):
+    pca, _, sub = env
+    cert = leaf(pca, sub)
+    revoke(pca, sub, colon(cert.serial), reason)
+    entry = read_crl(pca, sub).get_revoked_certificate_by_serial_number(cert.serial)
+    assert entry is not None
+    codes = [
+        e.value.public_bytes()  # DER of extnValue: ENUMERATED (0x0a), length 1, the code
+        for e in entry.extensions
+        if e.oid == CRLEntryExtensionOID.CRL_REASON
+    ]
+    expected = RFC5280_CODES[reason]
+    assert codes == ([] if expected is None else [bytes([0x0A, 1, expected])])
+    assert len(entry.extensions) == len(codes)
+
+
+def test_double_revocation_is_already_processed(env):
+    pca, _, sub = env
+    cert = leaf(pca, sub)
+    revoke(pca, sub, colon(cert.serial))
+    error = revoke_error(pca, sub, format(cert.serial, "x"), "SUPERSEDED")
+    assert error.response["Error"]["Code"] == "RequestAlreadyProcessedException"
+    # the first reason stands
+    entry = read_crl(pca, sub).get_revoked_certificate_by_serial_number(cert.serial)
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason == x509.ReasonFlags.key_compromise
+
+
+def test_unknown_serial_is_not_found(env):
+    pca, root, sub = env
+    assert revoke_error(pca, sub, "0f" * 16).response["Error"]["Code"] == (
+        "ResourceNotFoundException"
+    )
+    # a serial the root issued is unknown to the subordinate
+    other = leaf(pca, root, "root-issued.example.com")
+    assert revoke_error(pca, sub, colon(other.serial)).response["Error"]["Code"] == (
+        "ResourceNotFoundException"
+    )
+
+
+def test_root_self_signed_certificate_cannot_be_revoked(env):
+    pca, root, _ = env
+    error = revoke_error(pca, root, colon(root.certificate.serial))
+    assert error.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_subordinate_ca_certificate_revoked_by_its_parent_is_in_the_parents_crl(env):
+    pca, root, _ = env
+    doomed = pca.create_subordinate_ca(parent=root, common_name="Doomed Sub")
+    revoke(pca, root, colon(doomed.certificate.serial), "CERTIFICATE_AUTHORITY_COMPROMISE")
+    entry = read_crl(pca, root).get_revoked_certificate_by_serial_number(doomed.certificate.serial)
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason == x509.ReasonFlags.ca_compromise
+
+
+def test_expired_certificate_cannot_be_revoked_and_drops_off_after_one_more_crl(pca):
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Expiry Root", revocation_configuration=crl_config())
+    listed = leaf(pca, root, "listed.example.com", days=1)
+    expiring = leaf(pca, root, "expiring.example.com", days=1)
+    revoke(pca, root, colon(listed.serial))
+    pca.sandbox.advance(days=1, hours=1)
+    error = revoke_error(pca, root, colon(expiring.serial))
+    assert error.response["Error"]["Code"] == "InvalidRequestException"
+    # the CRL of the revocation is regenerated at its midpoint (3.5 days): the expired
+    # certificate stays on that one CRL after its expiry, then leaves
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(listed.serial)
+    pca.sandbox.advance(days=2, hours=12)
+    refreshed = read_crl(pca, root)
+    assert refreshed.last_update_utc > pca.sandbox.now() - timedelta(hours=1, minutes=5)
+    assert refreshed.get_revoked_certificate_by_serial_number(listed.serial) is not None
+    pca.sandbox.advance(days=4)
+    latest = read_crl(pca, root)
+    assert latest.last_update_utc > refreshed.last_update_utc
+    assert latest.get_revoked_certificate_by_serial_number(listed.serial) is None
+
+
+def test_disabled_ca_may_revoke(pca):
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Disabled Root", revocation_configuration=crl_config())
+    cert = leaf(pca, root)
+    pca.client.update_certificate_authority(CertificateAuthorityArn=root.arn, Status="DISABLED")
+    revoke(pca, root, colon(cert.serial))
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_pending_and_expired_cas_cannot_revoke(pca):
+    pending = pca.create_subordinate_ca(common_name="Pending Sub")
+    assert revoke_error(pca, pending, "0a" * 16).response["Error"]["Code"] == (
+        "InvalidStateException"
+    )
+    short = pca.create_root_ca(common_name="Short Root", validity={"Type": "DAYS", "Value": 3})
+    cert = leaf(pca, short, days=2)
+    pca.sandbox.advance(days=4)
+    described = pca.client.describe_certificate_authority(CertificateAuthorityArn=short.arn)
+    assert described["CertificateAuthority"]["Status"] == "EXPIRED"
+    assert revoke_error(pca, short, colon(cert.serial)).response["Error"]["Code"] == (
+        "InvalidStateException"
+    )
+
+
+# --- the CRL ---------------------------------------------------------------------------------
+
+
+def test_crl_object_file_and_openssl(env):
+    pca, _, sub = env
+    cert = leaf(pca, sub)
+    revoke(pca, sub, colon(cert.serial), "KEY_COMPROMISE")
+    head = pca.s3.head_object(Bucket=BUCKET, Key=f"crl/{sub.ca_id}.crl")
+    assert head["ContentType"] == "application/pkix-crl"
+    body = pca.s3.get_object(Bucket=BUCKET, Key=f"crl/{sub.ca_id}.crl")["Body"].read()
+    assert body[0] == 0x30  # DER, not PEM
+    path = Path(pca.sandbox.path) / "s3" / BUCKET / "crl" / f"{sub.ca_id}.crl"
+    assert path.read_bytes() == body
+    result = run_openssl("crl", "-inform", "DER", "-in", str(path), "-noout", "-text")
+    assert result.returncode == 0, result.stderr
+    assert "Version 2 (0x1)" in result.stdout
+    assert "Issuer: CN=CRL Issuing CA" in result.stdout.replace(" = ", "=")
+    assert f"Serial Number: {cert.serial:032X}" in result.stdout
+    assert "Key Compromise" in result.stdout
+    assert "Signature Algorithm: ecdsa-with-SHA256" in result.stdout
+
+
+def test_crl_fields(env):
+    pca, _, sub = env
+    cert = leaf(pca, sub)
+    before = pca.sandbox.now()
+    revoke(pca, sub, colon(cert.serial))
+    after = pca.sandbox.now()
+    crl = read_crl(pca, sub)
+    hour, week = timedelta(hours=1), timedelta(days=7)
+    floor = before.replace(microsecond=0)
+    assert floor - hour <= crl.last_update_utc <= after - hour
+    assert floor + week <= crl.next_update_utc <= after + week
+    assert crl.next_update_utc - crl.last_update_utc == week + hour
+    number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    generated_ms = (crl.last_update_utc + hour).timestamp() * 1000
+    assert generated_ms <= number < generated_ms + 1000  # generation time in epoch ms
+    aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ski(sub.certificate)
+    assert crl.issuer == sub.certificate.x509.subject
+    assert crl.is_signature_valid(sub.certificate.x509.public_key())
+    assert {e.oid for e in crl.extensions} == {
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.CRL_NUMBER,
+    }
+    entry = crl.get_revoked_certificate_by_serial_number(cert.serial)
+    assert before.replace(microsecond=0) <= entry.revocation_date_utc <= after
+
+
+def test_crl_number_increases(env):
+    pca, _, sub = env
+    numbers = []
+    for _ in range(3):
+        revoke(pca, sub, colon(leaf(pca, sub).serial))
+        crl = read_crl(pca, sub)
+        numbers.append(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+        pca.sandbox.advance(seconds=1)
+    assert numbers == sorted(numbers)
+    assert len(set(numbers)) == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "cdp"),
+    [
+        ({}, "crl/{id}.crl", "http://{bucket}.s3.us-east-1.amazonaws.com/crl/{id}.crl"),
+        ({"CustomCname": "crl.example.com"}, "crl/{id}.crl", "http://crl.example.com/crl/{id}.crl"),
+        (
+            {"CustomPath": "pki/revocation"},
+            "pki/revocation/{id}.crl",
+            "http://{bucket}.s3.us-east-1.amazonaws.com/pki/revocation/{id}.crl",
+        ),
+        (
+            {"CustomPath": "lists", "CustomCname": "pki.example.net"},
+            "lists/{id}.crl",
+            "http://pki.example.net/lists/{id}.crl",
+        ),
+    ],
+    ids=["default", "custom-cname", "custom-path", "both"],
+)
+def test_custom_path_and_cname(pca, extra, key, cdp):
+    bucket = "crl-custom"
+    make_bucket(pca, bucket)
+    root = pca.create_root_ca(
+        common_name="Custom Root", revocation_configuration=crl_config(bucket, **extra)
+    )
+    cert = leaf(pca, root)
+    key = key.format(id=root.ca_id)
+    assert cert.crl_urls == [cdp.format(id=root.ca_id, bucket=bucket)]
+    revoke(pca, root, colon(cert.serial))
+    crl = read_crl(pca, root, bucket, key)
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial) is not None
+    keys = {o["Key"] for o in pca.s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == {key, "acm-pca-permission-test-key"}
+    # the URL in the certificate serves that object
+    status, headers, body = pca.sandbox.fetch("GET", cert.crl_urls[0])
+    assert status == 200
+    assert headers["Content-Type"] == "application/pkix-crl"
+    assert body == crl.public_bytes(serialization.Encoding.DER)
+
+
+def test_omit_extension_leaves_out_the_cdp_but_still_publishes(pca):
+    make_bucket(pca, BUCKET)
+    config = crl_config(CrlDistributionPointExtensionConfiguration={"OmitExtension": True})
+    root = pca.create_root_ca(common_name="Omit Root", revocation_configuration=config)
+    cert = leaf(pca, root)
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.x509.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    revoke(pca, root, colon(cert.serial))
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_partitioned_crl_has_a_critical_idp_matching_the_cdp(pca):
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(
+        common_name="Partitioned Root", revocation_configuration=crl_config(CrlType="PARTITIONED")
+    )
+    cert = leaf(pca, root)
+    [cdp] = cert.crl_urls
+    prefix = f"http://{BUCKET}.s3.{REGION}.amazonaws.com/crl/{root.ca_id}/"
+    assert cdp.startswith(prefix)
+    assert cdp.endswith(".crl")
+    revoke(pca, root, colon(cert.serial))
+    key = cdp.split(".amazonaws.com/", 1)[1]
+    crl = read_crl(pca, root, BUCKET, key)
+    idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
+    assert idp.critical
+    assert idp.value.full_name == [x509.UniformResourceIdentifier(cdp)]
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial) is not None
+    # the toolkit finds the partition too
+    assert pca.crl(root).is_revoked(cert.serial)
+
+
+def test_openssl_verify_with_both_crls(env, tmp_path):
+    pca, root, sub = env
+    good = leaf(pca, sub, "good.example.com")
+    bad = leaf(pca, sub, "bad.example.com")
+    revoke(pca, sub, colon(bad.serial), "KEY_COMPROMISE")
+    crls = b"".join(
+        read_crl(pca, ca).public_bytes(serialization.Encoding.PEM) for ca in (root, sub)
+    )
+    files = {"crls": crls, "root": root.certificate.pem.encode(), "sub": sub.certificate.pem}
+    files.update(good=good.pem, bad=bad.pem)
+    paths = {}
+    for name, data in files.items():
+        paths[name] = tmp_path / f"{name}.pem"
+        paths[name].write_bytes(data if isinstance(data, bytes) else data.encode())
+
+    def verify(name: str, *extra: str):
+        return run_openssl(
+            "verify", "-crl_check_all", "-CRLfile", str(paths["crls"]), "-CAfile",
+            str(paths["root"]), "-untrusted", str(paths["sub"]), *extra, str(paths[name]),
+        )  # fmt: skip
+
+    ok = verify("good")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "good.pem: OK" in ok.stdout
+    revoked = verify("bad")
+    assert revoked.returncode != 0
+    assert "certificate revoked" in revoked.stdout + revoked.stderr
+    # without the sub CA's CRL, -crl_check_all cannot decide: a real check
+    only_root = tmp_path / "root-crl.pem"
+    only_root.write_bytes(read_crl(pca, root).public_bytes(serialization.Encoding.PEM))
+    missing = run_openssl(
+        "verify", "-crl_check_all", "-CRLfile", str(only_root), "-CAfile", str(paths["root"]),
+        "-untrusted", str(paths["sub"]), str(paths["good"]),
+    )  # fmt: skip
+    assert missing.returncode != 0
+    assert "unable to get certificate CRL" in missing.stdout + missing.stderr
+
+
+# --- the bucket ------------------------------------------------------------------------------
+
+
+def _create_error(pca, config: dict) -> ClientError:
+    with pytest.raises(ClientError) as excinfo:
+        pca.client.create_certificate_authority(
+            CertificateAuthorityConfiguration={
+                "KeyAlgorithm": "EC_prime256v1",
+                "SigningAlgorithm": "SHA256WITHECDSA",
+                "Subject": {"CommonName": "Bucket Test"},
+            },
+            CertificateAuthorityType="ROOT",
+            RevocationConfiguration=config,
+        )
+    return excinfo.value
+
+
+def test_missing_bucket_is_invalid_args(pca):
+    error = _create_error(pca, crl_config("no-such-bucket"))
+    assert error.response["Error"]["Code"] == "InvalidArgsException"
+    assert "no-such-bucket" in error.response["Error"]["Message"]
+    assert pca.client.list_certificate_authorities()["CertificateAuthorities"] == []
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        None,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "s3:*",
+                    "Resource": ["arn:aws:s3:::plain-bucket", "arn:aws:s3:::plain-bucket/*"],
+                }
+            ],
+        },
+    ],
+    ids=["no-policy", "policy-for-someone-else"],
+)
+def test_bucket_without_the_acm_pca_policy_is_invalid_args(pca, policy):
+    make_bucket(pca, "plain-bucket", policy=policy)
+    error = _create_error(pca, crl_config("plain-bucket"))
+    assert error.response["Error"]["Code"] == "InvalidArgsException"
+    assert "acm-pca.amazonaws.com" in error.response["Error"]["Message"]
+
+
+def test_public_read_needs_a_bucket_with_acls(pca):
+    make_bucket(pca, "enforced-bucket")
+    config = crl_config("enforced-bucket", S3ObjectAcl="PUBLIC_READ")
+    error = _create_error(pca, config)
+    assert error.response["Error"]["Code"] == "InvalidArgsException"
+    assert "BUCKET_OWNER_FULL_CONTROL" in error.response["Error"]["Message"]
+    # S3ObjectAcl defaults to PUBLIC_READ
+    config["CrlConfiguration"].pop("S3ObjectAcl")
+    assert _create_error(pca, config).response["Error"]["Code"] == "InvalidArgsException"
+
+    make_bucket(pca, "writer-bucket", ObjectOwnership="ObjectWriter")
+    root = pca.create_root_ca(
+        common_name="Public Root",
+        revocation_configuration=crl_config("writer-bucket", S3ObjectAcl="PUBLIC_READ"),
+    )
+    cert = leaf(pca, root)
+    revoke(pca, root, colon(cert.serial))
+    crl = read_crl(pca, root, "writer-bucket")
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_crl_delay_holds_the_crl_for_thirty_minutes(pca):
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Delay Root", revocation_configuration=crl_config())
+    cert = leaf(pca, root)
+    first = read_crl(pca, root)  # written when the first certificate pointing at it was issued
+    pca.sandbox.configure(crl_delay=1800)
+    revoke(pca, root, colon(cert.serial))
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is None
+    verdict = pca.check_revocation(cert)
+    assert verdict.revoked is False
+    pca.sandbox.advance(minutes=29)
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is None
+    pca.sandbox.advance(minutes=1, seconds=1)
+    later = read_crl(pca, root)
+    assert later.get_revoked_certificate_by_serial_number(cert.serial) is not None
+    assert later.last_update_utc >= first.last_update_utc + timedelta(minutes=30)
+    assert pca.check_revocation(cert).revoked is True
+
+
+# --- the toolkit -----------------------------------------------------------------------------
+
+
+def test_toolkit_crl_and_check_revocation(env):
+    pca, _, sub = env
+    good = leaf(pca, sub, "fine.example.com")
+    bad = leaf(pca, sub, "gone.example.com")
+    pca.revoke(bad, "SUPERSEDED")
+    crl = pca.crl(sub)
+    assert crl.is_revoked(bad.serial)
+    assert not crl.is_revoked(good.serial)
+    assert crl.is_signature_valid(sub.certificate)
+    frame = crl_entries(crl)
+    row = frame[frame["serial_hex"] == bad.serial_hex]
+    assert len(row) == 1
+    assert row["reason"].iloc[0] in ("superseded", "SUPERSEDED")
+
+    ok = pca.check_revocation(good)
+    assert ok.revoked is False
+    assert [s["source"] for s in ok.sources] == ["CRL"]
+    assert ok.sources[0]["url"] == good.crl_urls[0]
+    gone = pca.check_revocation(bad)
+    assert gone.revoked is True
+    assert "superseded" in gone.reasons[0].lower()
+
+
+def test_toolkit_crl_without_crl_config_explains(pca, root):
+    with pytest.raises(pcanb.PcanbError, match="does not publish a CRL"):
+        pca.crl(root)
+    cert = leaf(pca, root)
+    verdict = pca.check_revocation(cert)
+    assert verdict.revoked is None
+    assert verdict.sources == []
+
+
+def test_revoking_without_any_revocation_config_still_works(pca, root):
+    cert = leaf(pca, root)
+    revoke(pca, root, colon(cert.serial))
+    assert error_code_of(revoke_error(pca, root, colon(cert.serial))) == (
+        "RequestAlreadyProcessedException"
+    )
