@@ -96,11 +96,17 @@ def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str
 def delete_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
     require_status(ca, ctx.now, _ALLOWED, "DeletePermission")
+    # A grant made without SourceAccount belongs to the CA owner's account; a SourceAccount in
+    # the request must name the account of the grant, otherwise nothing is deleted.
+    source_account = req.get("SourceAccount")
     cursor = db.execute(
-        "DELETE FROM permissions WHERE ca_arn = ? AND principal = ?", (ca.arn, req["Principal"])
+        "DELETE FROM permissions WHERE ca_arn = ? AND principal = ? "
+        "AND (? IS NULL OR (CASE source_account WHEN '' THEN ? ELSE source_account END) = ?)",
+        (ca.arn, req["Principal"], source_account, ca.account, source_account),
     )
     if cursor.rowcount == 0:
+        account = f" and source account {source_account}" if source_account else ""
         raise ResourceNotFoundException(
-            f"There is no permission for principal {req['Principal']!r} on {ca.arn}."
+            f"There is no permission for principal {req['Principal']!r}{account} on {ca.arn}."
         )
     return {}
