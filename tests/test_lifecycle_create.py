@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ParamValidationError
+from conftest import error_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
@@ -78,9 +79,7 @@ def _verify_signature(signing_algorithm: str, csr: x509.CertificateSigningReques
         ("RSA_2048", "SHA256WITHRSA"),
         ("RSA_2048", "SHA384WITHRSA_PSS"),
         ("RSA_3072", "SHA512WITHRSA_PSS"),
-        ("RSA_3072", "SHA384WITHRSA"),
         ("RSA_4096", "SHA512WITHRSA"),
-        ("RSA_4096", "SHA256WITHRSA_PSS"),
         ("EC_prime256v1", "SHA256WITHECDSA"),
         ("EC_prime256v1", "SHA512WITHECDSA"),
         ("EC_secp384r1", "SHA384WITHECDSA"),
@@ -353,3 +352,91 @@ def test_client_side_minimums_still_hold_on_the_server(pca, client):
     raw = unvalidated_client(pca)
     with fails_unchanged(client, "ValidationException", "idempotencyToken"):
         create_ca(raw, IdempotencyToken="")
+
+
+# -- CsrExtensions ------------------------------------------------------------------------------
+
+
+def test_csr_extensions_are_carried_in_the_csr(client):
+    usage = {"KeyCertSign": True, "CRLSign": True, "DigitalSignature": True}
+    sia = [
+        {
+            "AccessMethod": {"AccessMethodType": "CA_REPOSITORY"},
+            "AccessLocation": {"UniformResourceIdentifier": "https://repo.example.com/ca"},
+        }
+    ]
+    config = {**EC_CONFIG, "CsrExtensions": {"KeyUsage": usage, "SubjectInformationAccess": sia}}
+    arn = create_ca(client, config=config)
+    csr = csr_of(client, arn)
+    key_usage = csr.extensions.get_extension_for_class(x509.KeyUsage)
+    assert key_usage.critical
+    assert key_usage.value.key_cert_sign
+    assert key_usage.value.crl_sign
+    assert key_usage.value.digital_signature
+    assert not key_usage.value.key_encipherment
+    access = csr.extensions.get_extension_for_class(x509.SubjectInformationAccess).value
+    assert [(d.access_method.dotted_string, d.access_location.value) for d in access] == [
+        ("1.3.6.1.5.5.7.48.5", "https://repo.example.com/ca")
+    ]
+    assert describe(client, arn)["CertificateAuthorityConfiguration"] == config
+
+
+@pytest.mark.parametrize(
+    ("access", "words"),
+    [
+        (
+            {
+                "AccessMethod": {
+                    "CustomObjectIdentifier": "1.2.3",
+                    "AccessMethodType": "CA_REPOSITORY",
+                },
+                "AccessLocation": {"UniformResourceIdentifier": "https://repo.example.com"},
+            },
+            ["AccessMethod", "exactly one"],
+        ),
+        (
+            {
+                "AccessMethod": {"AccessMethodType": "CA_REPOSITORY"},
+                "AccessLocation": {
+                    "UniformResourceIdentifier": "https://r.example.com",
+                    "DnsName": "r.example.com",
+                },
+            },
+            ["GeneralName", "exactly one"],
+        ),
+    ],
+)
+def test_csr_extension_choices_with_two_members_are_invalid_args(client, access, words):
+    config = {**EC_CONFIG, "CsrExtensions": {"SubjectInformationAccess": [access]}}
+    with fails_unchanged(client, "InvalidArgsException", *words):
+        create_ca(client, config=config)
+
+
+# -- quota --------------------------------------------------------------------------------------
+
+
+def _limit_exceeded(client, *words: str) -> None:
+    """LimitExceededException, and no CA made (a cheap check: 200 CAs make snapshots slow)."""
+    count = len(
+        client.get_paginator("list_certificate_authorities")
+        .paginate()
+        .build_full_result()["CertificateAuthorities"]
+    )
+    with pytest.raises(client.exceptions.LimitExceededException) as excinfo:
+        create_ca(client)
+    assert error_code(excinfo) == "LimitExceededException"
+    for word in words:
+        assert word in excinfo.value.response["Error"]["Message"]
+    after = client.get_paginator("list_certificate_authorities").paginate().build_full_result()
+    assert len(after["CertificateAuthorities"]) == count
+
+
+def test_the_200th_ca_is_the_last_and_deleted_ones_count_while_restorable(pca, client):
+    arns = [create_ca(client) for _ in range(200)]
+    _limit_exceeded(client, "quota of 200")
+    client.delete_certificate_authority(
+        CertificateAuthorityArn=arns[0], PermanentDeletionTimeInDays=7
+    )
+    _limit_exceeded(client, "restoration period")
+    pca.sandbox.advance(days=8)
+    assert create_ca(client) not in arns

@@ -80,11 +80,11 @@ def create_certificate_authority(engine, db: sqlite3.Connection, ctx: Context, r
         ).fetchone()
         if row and json.loads(row["doc"])["Status"] != "DELETED":
             return {"CertificateAuthorityArn": row["arn"]}
-    live = 0
-    for row in db.execute("SELECT doc FROM cas WHERE account = ? AND region = ?", (ctx.account, ctx.region)):
-        doc = json.loads(row["doc"])
-        if doc["Status"] != "DELETED" or doc.get("RestorableUntil", 0) >= ctx.now.timestamp():
-            live += 1
+    live = db.execute(
+        "SELECT COUNT(*) FROM cas WHERE account = ? AND region = ? AND "
+        "(json_extract(doc, '$.Status') != 'DELETED' OR json_extract(doc, '$.RestorableUntil') >= ?)",
+        (ctx.account, ctx.region, ctx.now.timestamp()),
+    ).fetchone()[0]
     if live >= MAX_CAS:
         raise LimitExceededException(
             f"You have reached the quota of {MAX_CAS} certificate authorities in this Region "
@@ -145,7 +145,10 @@ def list_certificate_authorities(engine, db, ctx: Context, req: dict) -> dict:
         if ca.is_gone(ctx.now):
             continue
         if len(items) == limit:
-            return {"CertificateAuthorities": items, "NextToken": paging.encode("ListCertificateAuthorities", last)}
+            return {
+                "CertificateAuthorities": items,
+                "NextToken": paging.encode("ListCertificateAuthorities", last),
+            }
         items.append(ca.describe(ctx.now))
         last = ca.seq
     return {"CertificateAuthorities": items}
@@ -166,7 +169,9 @@ def get_certificate_authority_csr(engine, db, ctx: Context, req: dict) -> dict:
 
 def get_certificate_authority_certificate(engine, db, ctx: Context, req: dict) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
-    require_status(ca, ctx.now, ("ACTIVE", "DISABLED", "EXPIRED"), "GetCertificateAuthorityCertificate")
+    require_status(
+        ca, ctx.now, ("ACTIVE", "DISABLED", "EXPIRED"), "GetCertificateAuthorityCertificate"
+    )
     out = {"Certificate": ca.cert_pem}
     if ca.chain_pem:
         out["CertificateChain"] = ca.chain_pem
@@ -237,4 +242,3 @@ def _purge(db, arn: str) -> None:
     for table in ("certificates", "tags", "permissions", "policies", "audit_reports"):
         db.execute(f"DELETE FROM {table} WHERE ca_arn = ?", (arn,))
     db.execute("DELETE FROM cas WHERE arn = ?", (arn,))
-
