@@ -1,0 +1,255 @@
+"""The OCSP responder behind the AIA URL of issued certificates, checked by cryptography and OpenSSL."""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from conftest import run_openssl
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtensionOID
+
+import pcanb
+from pcanb.x509.ocsp import build_request, parse_response
+
+AWS_OCSP = "http://ocsp.acm-pca.us-east-1.amazonaws.com"
+OCSP_ON = {"OcspConfiguration": {"Enabled": True}}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """Root → sub, both answering OCSP; a good and a revoked leaf under the sub."""
+    pca = pcanb.sandbox(tmp_path_factory.mktemp("ocsp"))
+    root = pca.create_root_ca(common_name="OCSP Root", revocation_configuration=OCSP_ON)
+    sub = pca.create_subordinate_ca(
+        parent=root, common_name="OCSP Issuing CA", revocation_configuration=OCSP_ON
+    )
+    good = pca.issue(sub, common_name="good.example.com", sans=["good.example.com"])
+    bad = pca.issue(sub, common_name="bad.example.com", sans=["bad.example.com"])
+    before = pca.sandbox.now().replace(microsecond=0)
+    pca.revoke(bad, "KEY_COMPROMISE")
+    after = pca.sandbox.now()
+    yield pca, root, sub, good, bad, (before, after)
+    pca.sandbox.close()
+
+
+def post(pca, url: str, request: bytes) -> ocsp.OCSPResponse:
+    status, headers, body = pca.sandbox.fetch("POST", url, request)
+    assert status == 200
+    assert headers["Content-Type"] == "application/ocsp-response"
+    return ocsp.load_der_ocsp_response(body)
+
+
+def test_aia_carries_the_aws_responder(env):
+    _, root, sub, good, _, _ = env
+    assert good.ocsp_urls == [AWS_OCSP]
+    assert sub.certificate.ocsp_urls == [AWS_OCSP]  # issued by the root, which has OCSP on
+    assert root.certificate.ocsp_urls == []  # the self-signed root has no AIA
+    aia = good.x509.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    assert not aia.critical
+    assert [d.access_method for d in aia.value] == [x509.AuthorityInformationAccessOID.OCSP]
+
+
+def test_custom_cname_in_aia_and_served(pca):
+    config = {"OcspConfiguration": {"Enabled": True, "OcspCustomCname": "ocsp.pki.example.com"}}
+    root = pca.create_root_ca(common_name="Cname Root", revocation_configuration=config)
+    cert = pca.issue(root, common_name="cname.example.com", sans=["cname.example.com"])
+    assert cert.ocsp_urls == ["http://ocsp.pki.example.com"]
+    answer = pca.ocsp(cert)
+    assert (answer.cert_status, answer.signature_valid) == ("GOOD", True)
+    # the AWS host answers for it as well (the CNAME points there)
+    response = post(pca, AWS_OCSP, build_request(cert, root.certificate))
+    assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+
+
+def test_no_aia_without_ocsp(pca, root):
+    cert = pca.issue(root, common_name="plain.example.com", sans=["plain.example.com"])
+    assert cert.ocsp_urls == []
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.x509.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    # and the responder does not answer for a CA with OCSP off
+    response = post(pca, AWS_OCSP, build_request(cert, root.certificate))
+    assert response.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+def test_good(env):
+    pca, _, _, good, _, _ = env
+    answer = pca.ocsp(good)
+    assert answer.response_status == "SUCCESSFUL"
+    assert answer.cert_status == "GOOD"
+    assert answer.revoked is False
+    assert answer.signature_valid is True
+    assert answer.revocation_time is None
+    now = pca.sandbox.now()
+    assert answer.this_update <= now < answer.next_update
+    assert now - answer.this_update < timedelta(minutes=1)
+
+
+def test_revoked(env):
+    pca, _, _, _, bad, (before, after) = env
+    answer = pca.ocsp(bad)
+    assert answer.cert_status == "REVOKED"
+    assert answer.revoked is True
+    assert answer.signature_valid is True
+    assert before <= answer.revocation_time <= after
+    assert answer.revocation_reason == "key_compromise"
+
+
+def test_unknown_serial_and_foreign_certificate(env, pca):
+    box, _, sub, good, _, _ = env
+    request = build_request(good, sub.certificate)
+    parsed = ocsp.load_der_ocsp_request(request)
+
+    def by_hash(serial: int) -> bytes:
+        builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+            parsed.issuer_name_hash, parsed.issuer_key_hash, serial, parsed.hash_algorithm
+        )
+        return builder.build().public_bytes(serialization.Encoding.DER)
+
+    never = int.from_bytes(os.urandom(16), "big") | (1 << 127)
+    # a certificate from another sandbox's CA with the very same issuer name
+    twin_root = pca.create_root_ca(common_name="OCSP Root", revocation_configuration=OCSP_ON)
+    twin_sub = pca.create_subordinate_ca(
+        parent=twin_root, common_name="OCSP Issuing CA", revocation_configuration=OCSP_ON
+    )
+    twin = pca.issue(twin_sub, common_name="good.example.com", sans=["good.example.com"])
+    assert twin_sub.certificate.x509.subject == sub.certificate.x509.subject
+    for serial in (never, twin.serial):
+        _, _, body = box.sandbox.fetch("POST", AWS_OCSP, by_hash(serial))
+        answer = parse_response(body, sub.certificate)
+        assert (answer.cert_status, answer.signature_valid) == ("UNKNOWN", True)
+        response = ocsp.load_der_ocsp_response(body)
+        assert response.serial_number == serial
+    # and asking box's responder about the twin with the twin's own issuer: not box's CA
+    _, _, body = box.sandbox.fetch("POST", AWS_OCSP, build_request(twin, twin_sub.certificate))
+    assert ocsp.load_der_ocsp_response(body).response_status == (
+        ocsp.OCSPResponseStatus.UNAUTHORIZED
+    )
+
+
+def test_response_structure(env):
+    pca, _, sub, good, _, _ = env
+    nonce = os.urandom(16)
+    response = post(pca, good.ocsp_urls[0], build_request(good, sub.certificate, nonce=nonce))
+    assert response.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert response.serial_number == good.serial
+    assert isinstance(response.hash_algorithm, hashes.SHA1)
+    assert (
+        response.responder_key_hash
+        == good.x509.extensions.get_extension_for_class(
+            x509.AuthorityKeyIdentifier
+        ).value.key_identifier
+    )
+    assert response.responder_name is None
+    assert response.certificates == []  # signed by the CA itself: no delegated responder
+    assert response.signature_hash_algorithm.name == "sha256"
+    assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
+    sub.certificate.x509.public_key().verify(
+        response.signature,
+        response.tbs_response_bytes,
+        ec.ECDSA(response.signature_hash_algorithm),
+    )
+
+
+def test_get_request_form(env):
+    pca, _, sub, _, bad, _ = env
+    request = build_request(bad, sub.certificate)
+    path = quote(base64.b64encode(request).decode(), safe="")
+    status, _, body = pca.sandbox.fetch("GET", f"{AWS_OCSP}/{path}")
+    assert status == 200
+    assert parse_response(body, sub.certificate).cert_status == "REVOKED"
+
+
+def test_malformed_request(env):
+    pca, _, _, _, _, _ = env
+    response = post(pca, AWS_OCSP, b"\x30\x03garbage")
+    assert response.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def test_subordinate_ca_status_from_the_roots_responder(env):
+    pca, root, sub, _, _, _ = env
+    answer = pca.ocsp(sub.certificate, issuer=root.certificate)
+    assert (answer.cert_status, answer.signature_valid) == ("GOOD", True)
+
+
+def test_signature_checked_against_the_wrong_issuer_fails(env):
+    pca, root, sub, good, _, _ = env
+    _, _, body = pca.sandbox.fetch("POST", AWS_OCSP, build_request(good, sub.certificate))
+    assert parse_response(body, root.certificate).signature_valid is False
+
+
+def _openssl_ocsp(tmp_path, body: bytes, issuer, cert, ca_file, other) -> tuple[int, str]:
+    files = {"resp.der": body, "issuer.pem": issuer.pem, "cert.pem": cert.pem}
+    files.update({"root.pem": ca_file.pem, "other.pem": other.pem})
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+    result = run_openssl(
+        "ocsp", "-respin", str(tmp_path / "resp.der"), "-issuer", str(tmp_path / "issuer.pem"),
+        "-cert", str(tmp_path / "cert.pem"), "-CAfile", str(tmp_path / "root.pem"),
+        "-verify_other", str(tmp_path / "other.pem"),
+    )  # fmt: skip
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("which", ["good", "bad"])
+def test_openssl_verifies_the_response(env, tmp_path, which):
+    pca, root, sub, good, bad, _ = env
+    cert = {"good": good, "bad": bad}[which]
+    _, _, body = pca.sandbox.fetch("POST", AWS_OCSP, build_request(cert, sub.certificate))
+    code, output = _openssl_ocsp(
+        tmp_path, body, sub.certificate, cert, root.certificate, sub.certificate
+    )
+    assert code == 0, output
+    assert "Response verify OK" in output
+    expected = {"good": "cert.pem: good", "bad": "cert.pem: revoked"}[which]
+    assert expected in output
+    if which == "bad":
+        assert "Reason: keyCompromise" in output
+    # a response whose signature was altered in transit does not verify
+    tampered = body[:-1] + bytes([body[-1] ^ 0x01])
+    code, output = _openssl_ocsp(
+        tmp_path, tampered, sub.certificate, cert, root.certificate, sub.certificate
+    )
+    assert code != 0
+    assert "Response Verify Failure" in output
+
+
+@pytest.mark.parametrize(
+    ("key_algorithm", "signing_algorithm"),
+    [("RSA_2048", "SHA256WITHRSA"), ("RSA_2048", "SHA256WITHRSA_PSS"), ("EC_secp384r1", None)],
+)
+def test_other_ca_keys_answer_verifiable_responses(pca, tmp_path, key_algorithm, signing_algorithm):
+    root = pca.create_root_ca(
+        common_name=f"{key_algorithm} OCSP Root",
+        key_algorithm=key_algorithm,
+        signing_algorithm=signing_algorithm,
+        revocation_configuration=OCSP_ON,
+    )
+    cert = pca.issue(root, common_name="rsa.example.com", sans=["rsa.example.com"])
+    pca.revoke(cert, "CESSATION_OF_OPERATION")
+    answer = pca.ocsp(cert)
+    assert (answer.cert_status, answer.signature_valid) == ("REVOKED", True)
+    assert answer.revocation_reason == "cessation_of_operation"
+    _, _, body = pca.sandbox.fetch("POST", AWS_OCSP, build_request(cert, root.certificate))
+    code, output = _openssl_ocsp(
+        tmp_path, body, root.certificate, cert, root.certificate, root.certificate
+    )
+    assert code == 0, output
+    assert "Response verify OK" in output
+    assert "cert.pem: revoked" in output
+
+
+def test_check_revocation_uses_ocsp(env):
+    pca, _, _, good, bad, _ = env
+    ok = pca.check_revocation(good)
+    assert ok.revoked is False
+    assert [s["source"] for s in ok.sources] == ["OCSP"]
+    gone = pca.check_revocation(bad)
+    assert gone.revoked is True
+    assert "key_compromise" in gone.reasons[0]
