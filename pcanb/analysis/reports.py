@@ -187,6 +187,21 @@ def read_audit_report(source: Any, *, format: str | None = None, s3: Any = None)
     return parse_frame(raw, problems)
 
 
+#: Columns of the typed frame held as categoricals.
+CATEGORICAL_COLUMNS = ("revocation_reason", "template")
+
+
+def combine_reports(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Several parsed reports as one frame (categoricals stay categoricals)."""
+    frames = list(frames)
+    if not frames:
+        return empty_report()
+    combined = pd.concat(frames, ignore_index=True)
+    for column in CATEGORICAL_COLUMNS:
+        combined[column] = combined[column].astype("category")
+    return combined
+
+
 def empty_report() -> pd.DataFrame:
     """An audit-report frame with no rows and every column typed."""
     return parse_frame(pd.DataFrame(columns=list(AWS_FIELDS)))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pcanb import tables
-from pcanb.analysis.reports import empty_report, read_audit_report
+from pcanb.analysis.reports import combine_reports, read_audit_report
 from pcanb.aws.arguments import ca_arn, check_choice
 from pcanb.errors import PcanbError
 from pcanb.vocab import AUDIT_REPORT_FORMATS
@@ -208,7 +208,7 @@ def certificates(
         arns = list(listing.loc[usable, "arn"])
         skipped = list(listing.loc[~usable, "arn"])
     frames = [audit_report(pca, arn, bucket=bucket) for arn in arns]
-    frame = pd.concat(frames, ignore_index=True) if frames else empty_report()
+    frame = combine_reports(frames)
     if decode and len(frame):
         frame = _decode(pca, frame, max_workers, rate)
     frame.attrs["skipped"] = skipped if ca is None else []
