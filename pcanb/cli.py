@@ -67,6 +67,25 @@ def _sandbox_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox_serve(args: argparse.Namespace) -> int:
+    from pcanb.sandbox import Sandbox
+    from pcanb.sandbox.server import make_server
+
+    box = Sandbox(args.path)
+    server = make_server(box, args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"pcanb sandbox {box.path} serving on http://{host}:{port}")
+    print(f"  aws --endpoint-url http://{host}:{port} acm-pca list-certificate-authorities")
+    print("  (any access key and secret work; the account is " + box.account + ")")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _sandbox_coverage(args: argparse.Namespace) -> int:
     from pcanb.sandbox.coverage import table
 
@@ -91,9 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     advance.set_defaults(run=_sandbox_advance)
     reset = box_commands.add_parser("reset", help="delete everything in the sandbox")
     reset.set_defaults(run=_sandbox_reset)
+    serve = box_commands.add_parser(
+        "serve", help="serve the sandbox over HTTP for the AWS CLI and SDKs"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4566)
+    serve.set_defaults(run=_sandbox_serve)
     coverage = box_commands.add_parser("coverage", help="what the sandbox emulates, per parameter")
     coverage.set_defaults(run=_sandbox_coverage)
-    for sub in (info, advance, reset):
+    for sub in (info, advance, reset, serve):
         sub.add_argument(
             "--path", help="sandbox directory (default: $PCANB_SANDBOX or the user data dir)"
         )
