@@ -69,11 +69,13 @@ def connect(
     endpoint_url: str | None = None,
     session: Any = None,
     config: Any = None,
+    account: str | None = None,
 ) -> Pca:
     """A session on real AWS (or any endpoint speaking the AWS API, e.g. ``pcanb sandbox serve``).
 
     ``profile`` and ``region`` are the usual AWS CLI profile and region; pass ``session=`` to use
-    a boto3 Session you already have.
+    a boto3 Session you already have. The account id is asked of STS on first use unless
+    ``account=`` gives it.
     """
     import boto3
 
@@ -82,7 +84,9 @@ def connect(
     if session is None:
         session = boto3.Session(profile_name=profile, region_name=region)
     _register_reprs()
-    return Pca(session, region=region, endpoint_url=endpoint_url, client_config=config)
+    return Pca(
+        session, region=region, account=account, endpoint_url=endpoint_url, client_config=config
+    )
 
 
 def _open_sandbox(

@@ -34,8 +34,7 @@ def _remote(url: str):
 
 def test_ceremony_over_http(endpoint):
     box, url = endpoint
-    pca = _remote(url)
-    pca._account = box.account  # no STS on the sandbox endpoint
+    pca = _remote(url, box.account)
     root = pca.create_root_ca(common_name="HTTP Root")
     leaf = pca.issue(root, common_name="www.example.com", sans=["www.example.com"], days=10)
     assert leaf.chain[0] == root.certificate
@@ -59,8 +58,7 @@ def test_s3_path_style_over_http(endpoint):
 
 def test_ocsp_over_http(endpoint):
     box, url = endpoint
-    pca = _remote(url)
-    pca._account = box.account
+    pca = _remote(url, box.account)
     root = pca.create_root_ca(
         common_name="OCSP Root",
         revocation_configuration={"OcspConfiguration": {"Enabled": True}},
