@@ -23,13 +23,13 @@ def endpoint(tmp_path):
     box.close()
 
 
-def _remote(url: str):
+def _remote(url: str, account: str = "111122223333"):
     import boto3
 
     session = boto3.Session(
         aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", region_name="us-east-1"
     )
-    return pcanb.connect(session=session, region="us-east-1", endpoint_url=url)
+    return pcanb.connect(session=session, region="us-east-1", endpoint_url=url, account=account)
 
 
 def test_ceremony_over_http(endpoint):
