@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ParamValidationError
 from conftest import error_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
-from test_lifecycle_support import (
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
     EC_CONFIG,
     create_ca,
     crl_bucket,
     csr_of,
     describe,
     fails_unchanged,
+    fresh_pca,
+    lifecycle_session,
     snapshot,
     unvalidated_client,
 )
@@ -416,7 +419,11 @@ def test_csr_extension_choices_with_two_members_are_invalid_args(client, access,
 
 
 def _limit_exceeded(client, *words: str) -> None:
-    """LimitExceededException, and no CA made (a cheap check: 200 CAs make snapshots slow)."""
+    """LimitExceededException, and no CA made (a cheap check: 200 CAs make snapshots slow).
+
+    botocore retries LimitExceededException as throttling, with back-off; ``client`` is
+    configured not to retry.
+    """
     count = len(
         client.get_paginator("list_certificate_authorities")
         .paginate()
@@ -432,11 +439,23 @@ def _limit_exceeded(client, *words: str) -> None:
 
 
 def test_the_200th_ca_is_the_last_and_deleted_ones_count_while_restorable(pca, client):
-    arns = [create_ca(client) for _ in range(200)]
-    _limit_exceeded(client, "quota of 200")
+    # The first 199 go straight to the engine (botocore's per-call cost is not what is tested).
+    params = {"CertificateAuthorityConfiguration": EC_CONFIG, "CertificateAuthorityType": "ROOT"}
+    engine, account = pca.sandbox.engine, pca.sandbox.account
+    arns = [
+        engine.call("CreateCertificateAuthority", params, account=account, region="us-east-1")[
+            "CertificateAuthorityArn"
+        ]
+        for _ in range(199)
+    ]
+    arns.append(create_ca(client))
+    once = pca.session.client(
+        "acm-pca", region_name=pca.region, config=Config(retries={"total_max_attempts": 1})
+    )
+    _limit_exceeded(once, "quota of 200")
     client.delete_certificate_authority(
         CertificateAuthorityArn=arns[0], PermanentDeletionTimeInDays=7
     )
-    _limit_exceeded(client, "restoration period")
+    _limit_exceeded(once, "restoration period")
     pca.sandbox.advance(days=8)
     assert create_ca(client) not in arns

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from test_lifecycle_support import (
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
     activate_root,
     create_ca,
     describe,
     fails_unchanged,
+    fresh_pca,
+    lifecycle_session,
     new_root,
     region_client,
 )

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID
-from test_lifecycle_support import (
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
     ROOT_TEMPLATE,
     SUB_TEMPLATE,
     ExternalCa,
@@ -22,7 +22,9 @@ from test_lifecycle_support import (
     csr_of,
     describe,
     fails_unchanged,
+    fresh_pca,
     issue_and_get,
+    lifecycle_session,
     new_root,
     pem,
     unvalidated_client,

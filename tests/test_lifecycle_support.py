@@ -19,6 +19,27 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import pcanb
+
+
+@pytest.fixture(scope="module")
+def lifecycle_session(tmp_path_factory):
+    session = pcanb.sandbox(tmp_path_factory.mktemp("lifecycle"))
+    yield session
+    session.sandbox.close()
+
+
+@pytest.fixture(name="pca")
+def fresh_pca(lifecycle_session):
+    """The module's sandbox session, emptied for this test (clock and settings included).
+
+    Overrides conftest's ``pca`` in the modules that import it: building boto3 clients is most of
+    what a brand-new sandbox costs, and a reset sandbox is just as empty.
+    """
+    lifecycle_session.sandbox.reset()
+    return lifecycle_session
+
+
 EC_CONFIG = {
     "KeyAlgorithm": "EC_prime256v1",
     "SigningAlgorithm": "SHA256WITHECDSA",

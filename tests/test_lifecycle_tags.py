@@ -5,7 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from test_lifecycle_support import activate_root, create_ca, fails_unchanged
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
+    activate_root,
+    create_ca,
+    fails_unchanged,
+    fresh_pca,
+    lifecycle_session,
+)
 
 
 def _tags(client, arn: str) -> list[dict]:

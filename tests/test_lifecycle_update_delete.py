@@ -10,13 +10,15 @@ from botocore.exceptions import ParamValidationError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from test_lifecycle_support import (
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
     SUB_TEMPLATE,
     activate_root,
     create_ca,
     describe,
     fails_unchanged,
+    fresh_pca,
     issue_and_get,
+    lifecycle_session,
     new_root,
     snapshot,
     unvalidated_client,

@@ -7,7 +7,12 @@ import json
 import uuid
 
 import pytest
-from test_lifecycle_support import create_ca, snapshot
+from test_lifecycle_support import (  # noqa: F401 (fixtures)
+    create_ca,
+    fresh_pca,
+    lifecycle_session,
+    snapshot,
+)
 
 URL = "https://acm-pca.us-east-1.amazonaws.com/"
 CONTENT_TYPE = "application/x-amz-json-1.1"
