@@ -1,4 +1,4 @@
-"""Helpers shared by the CA lifecycle contract tests (tests/test_lifecycle_*.py); no tests here.
+"""Helpers and fixtures shared by the CA lifecycle contract tests (tests/test_lifecycle_*.py).
 
 Everything goes through the real botocore client the sandbox answers, as a user's code would.
 """
