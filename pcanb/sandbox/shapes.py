@@ -73,7 +73,9 @@ class _Checker:
         shown = "null" if value is None else f"'{value}'"
         if isinstance(value, dict | list):
             shown = "the given value"
-        self.problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+        self.problems.append(
+            f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+        )
 
     def check(self, shape: Shape, value: Any, path: str) -> Any:
         kind = shape.type_name
@@ -95,25 +97,37 @@ class _Checker:
                 self.fail(value, path, "Member must be a list")
                 return value
             self._length(value, len(value), meta, path)
-            return [self.check(shape.member, v, f"{path}.{i + 1}.member") for i, v in enumerate(value)]
+            return [
+                self.check(shape.member, v, f"{path}.{i + 1}.member") for i, v in enumerate(value)
+            ]
         if kind == "string":
             if not isinstance(value, str):
                 self.fail(value, path, "Member must be a string")
                 return value
             self._length(value, len(value), meta, path)
             if shape.enum and value not in shape.enum:
-                self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+                self.fail(
+                    value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+                )
             elif "pattern" in meta and not _matcher(meta["pattern"])(value):
-                self.fail(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}")
+                self.fail(
+                    value,
+                    path,
+                    f"Member must satisfy regular expression pattern: {meta['pattern']}",
+                )
             return value
         if kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
                 self.fail(value, path, "Member must be a number")
                 return value
             if "min" in meta and value < meta["min"]:
-                self.fail(value, path, f"Member must have value greater than or equal to {meta['min']}")
+                self.fail(
+                    value, path, f"Member must have value greater than or equal to {meta['min']}"
+                )
             if "max" in meta and value > meta["max"]:
-                self.fail(value, path, f"Member must have value less than or equal to {meta['max']}")
+                self.fail(
+                    value, path, f"Member must have value less than or equal to {meta['max']}"
+                )
             return value
         if kind == "boolean":
             if not isinstance(value, bool):
@@ -139,7 +153,9 @@ class _Checker:
 
     def _length(self, value: Any, size: int, meta: dict, path: str) -> None:
         if "min" in meta and size < meta["min"]:
-            self.fail(value, path, f"Member must have length greater than or equal to {meta['min']}")
+            self.fail(
+                value, path, f"Member must have length greater than or equal to {meta['min']}"
+            )
         if "max" in meta and size > meta["max"]:
             self.fail(value, path, f"Member must have length less than or equal to {meta['max']}")
 

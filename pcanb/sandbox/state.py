@@ -177,7 +177,9 @@ class CaRecord:
         )
 
 
-def load_ca(db: sqlite3.Connection, ctx: Context, arn: str, *, deleted_ok: bool = False) -> CaRecord:
+def load_ca(
+    db: sqlite3.Connection, ctx: Context, arn: str, *, deleted_ok: bool = False
+) -> CaRecord:
     """The CA at ``arn`` as the caller sees it; InvalidArn / ResourceNotFound / InvalidState."""
     check_ca_arn(arn)
     row = db.execute("SELECT * FROM cas WHERE arn = ?", (arn,)).fetchone()
