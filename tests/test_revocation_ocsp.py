@@ -11,9 +11,9 @@ import pytest
 from conftest import run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtensionOID
+from cryptography.x509.oid import ExtensionOID, SignatureAlgorithmOID
 
 import pcanb
 from pcanb.x509.ocsp import build_request, parse_response
@@ -222,9 +222,14 @@ def test_openssl_verifies_the_response(env, tmp_path, which):
 
 @pytest.mark.parametrize(
     ("key_algorithm", "signing_algorithm"),
-    [("RSA_2048", "SHA256WITHRSA"), ("RSA_2048", "SHA256WITHRSA_PSS"), ("EC_secp384r1", None)],
+    [
+        ("RSA_2048", "SHA256WITHRSA"),
+        ("RSA_2048", "SHA256WITHRSA_PSS"),
+        ("RSA_2048", "SHA384WITHRSA_PSS"),
+        ("EC_secp384r1", "SHA384WITHECDSA"),
+    ],
 )
-def test_other_ca_keys_answer_verifiable_responses(pca, tmp_path, key_algorithm, signing_algorithm):
+def test_responses_use_the_cas_signing_algorithm(pca, tmp_path, key_algorithm, signing_algorithm):
     root = pca.create_root_ca(
         common_name=f"{key_algorithm} OCSP Root",
         key_algorithm=key_algorithm,
@@ -237,12 +242,24 @@ def test_other_ca_keys_answer_verifiable_responses(pca, tmp_path, key_algorithm,
     assert (answer.cert_status, answer.signature_valid) == ("REVOKED", True)
     assert answer.revocation_reason == "cessation_of_operation"
     _, _, body = pca.sandbox.fetch("POST", AWS_OCSP, build_request(cert, root.certificate))
+    response = ocsp.load_der_ocsp_response(body)
+    digest = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384}[signing_algorithm[:6]]()
+    key = root.certificate.x509.public_key()
+    if signing_algorithm.endswith("_PSS"):
+        assert response.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS
+        pss = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+        key.verify(response.signature, response.tbs_response_bytes, pss, digest)
+    else:
+        assert response.signature_hash_algorithm.name == digest.name
     code, output = _openssl_ocsp(
         tmp_path, body, root.certificate, cert, root.certificate, root.certificate
     )
     assert code == 0, output
     assert "Response verify OK" in output
     assert "cert.pem: revoked" in output
+    # and a response altered after signing fails the toolkit's check
+    tampered = body[:-1] + bytes([body[-1] ^ 0x01])
+    assert parse_response(tampered, root.certificate).signature_valid is False
 
 
 def test_check_revocation_uses_ocsp(env):

@@ -1,8 +1,8 @@
 """The OCSP responder: signed good / revoked / unknown answers (RFC 6960, profiled by RFC 5019).
 
-Responses are signed by the CA itself with its SigningAlgorithm's hash. One gap:
-cryptography's OCSP builder cannot sign with RSA-PSS, so a PSS CA answers with a PKCS#1 v1.5
-signature of the same hash.
+Responses are signed by the CA itself with its SigningAlgorithm. cryptography's OCSP builder
+cannot sign with RSA-PSS, so a PSS CA's response is built with PKCS#1 v1.5 and then signed
+again with RSASSA-PSS (MGF1 of the same hash, salt the hash's size, as its certificates are).
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from datetime import timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 
 from pcanb.sandbox.crl import REASON_FLAGS
 from pcanb.sandbox.state import CaRecord, ts
+from pcanb.x509.ocsp import pss_algorithm_identifier, resign
 
 VALIDITY = timedelta(hours=24)
 
@@ -95,8 +97,20 @@ def respond(db: sqlite3.Connection, now, request_der: bytes) -> bytes:
     for extension in request.extensions:
         if isinstance(extension.value, x509.OCSPNonce):
             builder = builder.add_extension(extension.value, critical=False)
+    algorithm = _signing_hash(ca)
     try:
-        response = builder.sign(ca.private_key, _signing_hash(ca))
+        der = builder.sign(ca.private_key, algorithm).public_bytes(serialization.Encoding.DER)
     except (ValueError, TypeError):
         return _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
-    return response.public_bytes(serialization.Encoding.DER)
+    if algorithm is not None and _uses_pss(ca):
+        pss = padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size)
+        der = resign(
+            der,
+            pss_algorithm_identifier(algorithm),
+            lambda tbs: ca.private_key.sign(tbs, pss, algorithm),
+        )
+    return der
+
+
+def _uses_pss(ca: CaRecord) -> bool:
+    return ca.doc["CertificateAuthorityConfiguration"]["SigningAlgorithm"].endswith("_PSS")
