@@ -29,7 +29,10 @@ __all__ = [
     "Pca",
     "PcanbError",
     "WrongStateError",
+    "athena_sql",
+    "charts",
     "connect",
+    "read_audit_reports",
     "sandbox",
 ]
 
@@ -41,16 +44,28 @@ _LAZY = {
     "Crl": "pcanb.x509.decode",
     "CertificateAuthority": "pcanb.aws.objects",
     "IssuedCertificate": "pcanb.aws.objects",
+    "read_audit_reports": "pcanb.analysis.datasets",
+    "athena_sql": "pcanb.analysis.athena",
 }
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "charts":  # pcanb.charts: the chart functions; matplotlib loads at the first chart
+        _register_accessor()
+        return importlib.import_module("pcanb.ui.charts")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pcanb' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)
+
+
+def _register_accessor() -> None:
+    """The ``.pca`` accessor on pandas frames (``report.pca.timeline()``); pandas is loaded by now."""
+    from pcanb.ui.accessor import register
+
+    register()
 
 
 def _register_reprs() -> None:
@@ -84,6 +99,7 @@ def connect(
     if session is None:
         session = boto3.Session(profile_name=profile, region_name=region)
     _register_reprs()
+    _register_accessor()
     return Pca(
         session, region=region, account=account, endpoint_url=endpoint_url, client_config=config
     )
@@ -100,6 +116,7 @@ def _open_sandbox(
 
     box = Sandbox(path, account=account or DEFAULT_ACCOUNT, region=region or DEFAULT_REGION)
     _register_reprs()
+    _register_accessor()
     return Pca(
         box.boto3_session(region or DEFAULT_REGION),
         region=region or DEFAULT_REGION,

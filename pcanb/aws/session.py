@@ -9,6 +9,7 @@ from typing import Any
 
 from pcanb.aws import access, audit, authorities, revocation, workflows
 from pcanb.aws import certificates as issued
+from pcanb.aws import hierarchy as tree
 
 
 def _utcnow() -> datetime:
@@ -142,3 +143,4 @@ class Pca:
     check_revocation = revocation.check_revocation
     audit_report = audit.audit_report
     certificates = audit.certificates
+    hierarchy = tree.hierarchy

@@ -1,0 +1,608 @@
+"""Charts of audit reports, expiry and the CA hierarchy, drawn with matplotlib alone.
+
+Every chart takes ``ax=None`` (a new figure when omitted), returns what it drew (the Axes, or
+the Figure for multi-panel charts) and never calls ``plt.show()``. matplotlib is imported
+inside the functions, so importing this module costs nothing until a chart is drawn.
+Reached as ``pcanb.charts`` and, on frames, as ``report.pca.timeline()`` / ``frame.pca.expiry()``.
+
+>>> pcanb.charts.audit_timeline(report, by="template", marks={"incident": "2026-03-01T09:00Z"})
+>>> pcanb.charts.expiry(pca.certificates(), now=pca.now())
+>>> pcanb.charts.hierarchy(pca)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pcanb.analysis.activity import ALL, activity, check_period
+from pcanb.analysis.expiry import (
+    EXPIRY_BANDS,
+    as_utc,
+    band_labels,
+    days_to_expiry,
+    expiry_band,
+    expiry_by_week,
+)
+from pcanb.errors import PcanbError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Okabe–Ito colours (readable by colour-blind people), for groups such as templates or CAs.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+OTHER_COLOR = "#BBBBBB"
+#: Revocation reasons keep one colour everywhere (reds for compromise, browns and greys else).
+REASON_COLORS = {
+    "KEY_COMPROMISE": "#B2182B",
+    "CERTIFICATE_AUTHORITY_COMPROMISE": "#67001F",
+    "A_A_COMPROMISE": "#D6604D",
+    "SUPERSEDED": "#8C6D31",
+    "CESSATION_OF_OPERATION": "#BD9E39",
+    "AFFILIATION_CHANGED": "#E7BA52",
+    "PRIVILEGE_WITHDRAWN": "#7B4173",
+    "UNSPECIFIED": "#636363",
+}
+#: Colours of the expiry bands, from expired (grey) through 30/60/90 days to later (blue).
+BAND_COLORS = ("#8C8C8C", "#D62728", "#FF7F0E", "#F2C12E", "#4C78A8")
+STATUS_COLORS = {
+    "ACTIVE": "#DDF1E4",
+    "DISABLED": "#E4E4E4",
+    "PENDING_CERTIFICATE": "#FFF1C9",
+    "CREATING": "#FFF1C9",
+    "EXPIRED": "#F6D5D7",
+    "FAILED": "#F6D5D7",
+    "DELETED": "#EDEDED",
+    "EXTERNAL": "#FFFFFF",
+}
+NOW_COLOR = "#222222"
+MARK_COLOR = "#B2182B"
+_PERIOD_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0}
+
+
+# -- shared helpers -------------------------------------------------------------------------------
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+def _style(ax: Axes, grid_axis: str = "y") -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis=grid_axis, color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=8)
+
+
+def _dates(ax: Axes, axis: str = "x") -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(locator)
+    target.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _num(times: Any) -> np.ndarray:
+    """Matplotlib date numbers (days since 1970) from tz-aware timestamps."""
+    import matplotlib.dates as mdates
+
+    values = pd.to_datetime(pd.Series(times), utc=True).dt.tz_convert(None)
+    return np.asarray(mdates.date2num(values.to_numpy(dtype="datetime64[us]")), dtype=float)
+
+
+def _now_line(ax: Axes, now: pd.Timestamp, vertical: bool = True) -> None:
+    (x,) = _num([now])
+    ax.axvline(x, color=NOW_COLOR, linewidth=1.4, linestyle="-", zorder=5, label="_now")
+    ax.annotate(
+        "now", (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
+        textcoords="offset points", va="top", fontsize=8, color=NOW_COLOR, weight="bold",
+    )  # fmt: skip
+
+
+def _bands(ax: Axes, now: pd.Timestamp, bands: Sequence[int]) -> None:
+    """Shade now → 30, 30 → 60, 60 → 90 days in the band colours."""
+    (start,) = _num([now])
+    previous = 0
+    for days, color in zip(bands, BAND_COLORS[1:], strict=False):
+        ax.axvspan(start + previous, start + days, color=color, alpha=0.12, linewidth=0, zorder=0)
+        previous = days
+
+
+def _label(value: Any, width: int = 34) -> str:
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _row_labels(frame: pd.DataFrame) -> pd.Series:
+    """A readable name for each row: common name, else CA id, else serial, else ARN tail."""
+    names = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for column in ("common_name", "ca_id", "serial_hex", "arn", "certificate_arn"):
+        if column in frame.columns:
+            values = frame[column].astype("string")
+            if column in ("arn", "certificate_arn"):
+                values = values.str.rsplit("/", n=1).str[-1]
+            names = names.fillna(values)
+    return names.fillna("?")
+
+
+# -- audit timeline -------------------------------------------------------------------------------
+
+
+def auto_freq(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """The period that gives a readable number of bars for a time span."""
+    span = last - first
+    if span <= pd.Timedelta(days=3):
+        return "hour"
+    if span <= pd.Timedelta(days=120):
+        return "day"
+    if span <= pd.Timedelta(days=3 * 365):
+        return "week"
+    return "month"
+
+
+def _counts(
+    source: Any, freq: str | None, by: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(issued counts by ``by``, revoked counts by reason, freq) from a frame or AuditReports."""
+    if isinstance(source, pd.DataFrame):
+        times = pd.concat([source["issued_at"], source["revoked_at"]]).dropna()
+
+        def count(f: str, b: str | None) -> pd.DataFrame:
+            return activity(source, f, b)
+    elif hasattr(source, "activity"):  # pcanb.analysis.datasets.AuditReports: counted out of core
+        daily = source.activity("day")
+        times = daily["period"]
+
+        def count(f: str, b: str | None) -> pd.DataFrame:
+            return source.activity(f, b)
+    else:
+        raise PcanbError("audit_timeline takes an audit-report frame or read_audit_reports(...)")
+    if freq is None:
+        freq = auto_freq(times.min(), times.max()) if len(times) else "day"
+    check_period(freq)
+    issued = count(freq, by)
+    revoked = count(freq, "revocation_reason")
+    return issued[issued["event"] == "issued"], revoked[revoked["event"] == "revoked"], freq
+
+
+def _wide(counts: pd.DataFrame, top: int) -> pd.DataFrame:
+    """period × group counts, the ``top`` largest groups kept and the rest summed as ``other``."""
+    wide = counts.pivot_table(index="period", columns="group", values="count", aggfunc="sum")
+    wide = wide.fillna(0)
+    order = wide.sum().sort_values(ascending=False).index
+    wide = wide[order]
+    if wide.shape[1] > top:
+        kept = wide.iloc[:, : top - 1].copy()
+        kept["other"] = wide.iloc[:, top - 1 :].sum(axis=1)
+        wide = kept
+    return wide
+
+
+def _stack(
+    ax: Axes, wide: pd.DataFrame, width: float, colors: Sequence[str], sign: int, prefix: str
+) -> None:
+    x = _num(wide.index)
+    bottom = np.zeros(len(wide))
+    for (group, values), color in zip(wide.items(), colors, strict=True):
+        heights = sign * values.to_numpy(dtype=float)
+        ax.bar(
+            x, heights, width=width, bottom=bottom, color=color, label=f"{prefix}{group}",
+            align="edge", linewidth=0,
+        )  # fmt: skip
+        bottom = bottom + heights
+
+
+def _marks(ax: Axes, marks: Mapping[str, Any] | Sequence[Any] | None) -> None:
+    if marks is None:
+        return
+    items = marks.items() if isinstance(marks, Mapping) else ((None, m) for m in marks)
+    for label, when in items:
+        (x,) = _num([as_utc(when)])
+        ax.axvline(x, color=MARK_COLOR, linestyle="--", linewidth=1.2, zorder=6, label="_mark")
+        if label:
+            ax.annotate(
+                str(label), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
+                textcoords="offset points", va="top", fontsize=8, color=MARK_COLOR,
+            )  # fmt: skip
+
+
+def audit_timeline(
+    report: Any,
+    *,
+    by: str | None = "template",
+    freq: str | None = None,
+    top: int = 6,
+    marks: Mapping[str, Any] | Sequence[Any] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Certificates issued (above the axis, stacked by ``by``) and revoked (below, by reason).
+
+    ``report`` is an audit-report frame, or ``pcanb.read_audit_reports(...)`` (counted without
+    loading the rows). ``by`` is ``template``, ``ca_id``, ``requested_by``… or ``None``; the
+    ``top`` largest groups keep their colour, the rest is ``other``. ``freq`` (hour, day, week,
+    month) defaults to one that suits the time span. ``marks`` draws dashed reference lines:
+    ``{"incident": "2026-03-01T09:00Z"}`` or a list of times. Returns the Axes.
+    """
+    if top < 1:
+        raise PcanbError("top must be at least 1")
+    issued, revoked, freq = _counts(report, freq, by)
+    ax = _new_axes(ax, (10, 4.2))
+    width = _PERIOD_DAYS[freq] * 0.85
+    if not issued.empty:
+        wide = _wide(issued, top)
+        colors = [
+            OTHER_COLOR if g == "other" else PALETTE[i % len(PALETTE)]
+            for i, g in enumerate(wide.columns)
+        ]
+        prefix = "issued" if by is None else ""
+        _stack(ax, wide.rename(columns={ALL: ""}), width, colors, +1, prefix)
+    if not revoked.empty:
+        wide = _wide(revoked, len(REASON_COLORS) + 1)
+        colors = [REASON_COLORS.get(str(g), OTHER_COLOR) for g in wide.columns]
+        _stack(ax, wide, width, colors, -1, "revoked: ")
+    ax.axhline(0, color="#444444", linewidth=0.8)
+    _marks(ax, marks)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    low, high = ax.get_ylim()
+    if not revoked.empty or not issued.empty:  # keep room below 0 so "revoked" reads as such
+        ax.set_ylim(min(low, -0.08 * high), max(high, 1))
+    _style(ax)
+    _dates(ax)
+    ax.set_ylabel(f"certificates per {freq}\n▲ issued   ▼ revoked", fontsize=9)
+    if title is None:
+        split = f", by {by.replace('_', ' ')}" if by else ""
+        title = f"Certificates issued and revoked per {freq}{split}"
+    ax.set_title(title, fontsize=11, loc="left")
+    if issued.empty and revoked.empty:
+        ax.text(0.5, 0.5, "no certificates in this report", transform=ax.transAxes, ha="center")
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    return ax
+
+
+# -- expiry ---------------------------------------------------------------------------------------
+
+
+def _validity_rows(frame: pd.DataFrame, include_revoked: bool) -> pd.DataFrame:
+    for column in ("not_before", "not_after"):
+        if column not in frame.columns:
+            raise PcanbError(f"the frame has no {column} column: pass certificates or CAs")
+    rows = frame[frame["not_before"].notna() & frame["not_after"].notna()]
+    if not include_revoked and "revoked" in rows.columns:
+        rows = rows[~rows["revoked"].fillna(False).astype(bool)]
+    return rows
+
+
+def _expiry_bucket(count: int, span: pd.Timedelta, max_bars: int) -> tuple[str, str]:
+    """The coarsest-but-readable bucket for grouping expiry dates: (pandas freq, label format)."""
+    for freq, days, fmt in (
+        ("W", 7, "week of %d %b %Y"),
+        ("MS", 30.4, "%b %Y"),
+        ("QS", 91.3, "Q%q %Y"),
+    ):
+        if span / pd.Timedelta(days=days) <= max_bars:
+            return freq, fmt
+    return "YS", "%Y"
+
+
+def validity(
+    frame: pd.DataFrame,
+    *,
+    now: datetime | str | None = None,
+    max_bars: int = 40,
+    bands: Sequence[int] = EXPIRY_BANDS,
+    include_revoked: bool = False,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """One bar per certificate (or CA) from notBefore to notAfter, with a now line and bands.
+
+    Bars are coloured by how soon they expire (expired, ≤ 30, ≤ 60, ≤ 90 days, later). With
+    more than ``max_bars`` rows the chart groups certificates by when they expire (week, month,
+    quarter or year, whichever gives at most ``max_bars`` bars): each bar then spans the
+    group's earliest notBefore to its latest notAfter and says how many certificates it holds.
+    ``now`` defaults to the real clock (pass ``pca.now()`` on a sandbox).
+    """
+    from matplotlib.patches import Patch
+
+    moment = as_utc(now)
+    rows = _validity_rows(frame, include_revoked)
+    bands = tuple(bands)
+    labels = band_labels(bands)
+    colors = dict(zip(labels, BAND_COLORS, strict=False))
+    if len(rows) <= max_bars:
+        ordered = rows.sort_values("not_after", kind="stable")
+        starts, ends = _num(ordered["not_before"]), _num(ordered["not_after"])
+        band = expiry_band(days_to_expiry(ordered, moment), bands).astype(str)
+        names = [_label(n) for n in _row_labels(ordered)]
+        counts = None
+        grouped_by = None
+    else:
+        span = rows["not_after"].max() - rows["not_after"].min()
+        freq, fmt = _expiry_bucket(len(rows), span, max_bars)
+        naive = rows["not_after"].dt.tz_convert(None)
+        key = naive.dt.to_period(freq.rstrip("S")).dt.start_time
+        grouped = rows.assign(_bucket=key.to_numpy()).groupby("_bucket", sort=True)
+        summary = grouped.agg(
+            start=("not_before", "min"), end=("not_after", "max"),
+            soonest=("not_after", "min"), n=("not_after", "size"),
+        )  # fmt: skip
+        starts, ends = _num(summary["start"]), _num(summary["end"])
+        days = (summary["soonest"] - moment).dt.total_seconds() / 86400
+        band = expiry_band(days, bands).astype(str)
+        names = [
+            _quarter(t, fmt) if "%q" in fmt else pd.Timestamp(t).strftime(fmt)
+            for t in summary.index
+        ]
+        counts = summary["n"].to_numpy()
+        grouped_by = {"W": "week", "MS": "month", "QS": "quarter", "YS": "year"}[freq]
+    height = max(2.8, min(0.26 * len(names) + 1.4, 12.0))
+    ax = _new_axes(ax, (10, height))
+    y = np.arange(len(names))
+    bar_colors = [colors.get(b, OTHER_COLOR) for b in band]
+    ax.barh(y, ends - starts, left=starts, height=0.7, color=bar_colors, linewidth=0)
+    ax.set_yticks(y, names, fontsize=8 if len(names) <= 25 else 7)
+    ax.invert_yaxis()
+    if counts is not None:
+        for yi, end, n in zip(y, ends, counts, strict=True):
+            ax.annotate(
+                f"{n:,}", (end, yi), xytext=(3, 0), textcoords="offset points", va="center",
+                fontsize=7, color="#333333",
+            )  # fmt: skip
+    _bands(ax, moment, bands)
+    _now_line(ax, moment)
+    _style(ax, grid_axis="x")
+    _dates(ax)
+    present = [label for label in labels if label in set(band)]
+    handles = [Patch(color=colors[label], label=label) for label in present]
+    if handles:
+        ax.legend(
+            handles=handles, title="expires", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+            frameon=False, fontsize=8, title_fontsize=8,
+        )  # fmt: skip
+    if title is None:
+        total = len(rows)
+        title = (
+            f"Validity of {total:,} certificate{'s' if total != 1 else ''}"
+            if grouped_by is None
+            else f"Validity of {total:,} certificates, grouped by expiry {grouped_by} (count at right)"
+        )
+    ax.set_title(title, fontsize=11, loc="left")
+    if not len(rows):
+        ax.text(0.5, 0.5, "nothing to show", transform=ax.transAxes, ha="center")
+    return ax
+
+
+def _quarter(when: Any, fmt: str) -> str:
+    stamp = pd.Timestamp(when)
+    return fmt.replace("%q", str((stamp.month - 1) // 3 + 1)).replace("%Y", str(stamp.year))
+
+
+def expiry_histogram(
+    frame: pd.DataFrame,
+    *,
+    now: datetime | str | None = None,
+    bands: Sequence[int] = EXPIRY_BANDS,
+    include_revoked: bool = False,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Certificates expiring per week (Monday to Sunday, UTC), coloured by band, with a now line."""
+    from matplotlib.patches import Patch
+
+    moment = as_utc(now)
+    rows = _validity_rows(frame, include_revoked)
+    bands = tuple(bands)
+    weekly = expiry_by_week(rows, now=moment, bands=bands, include_revoked=True)
+    labels = band_labels(bands)
+    colors = dict(zip(labels, BAND_COLORS, strict=False))
+    ax = _new_axes(ax, (10, 3.2))
+    if not weekly.empty:
+        wide = weekly.pivot_table(
+            index="week", columns="band", values="count", aggfunc="sum", observed=True
+        )
+        wide = wide.reindex(columns=[b for b in labels if b in wide.columns]).fillna(0)
+        _stack(ax, wide, 7 * 0.85, [colors[b] for b in wide.columns], +1, "")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _bands(ax, moment, bands)
+    _now_line(ax, moment)
+    _style(ax)
+    _dates(ax)
+    ax.set_ylabel("certificates per week", fontsize=9)
+    present = list(wide.columns) if not weekly.empty else []
+    if present:
+        ax.legend(
+            handles=[Patch(color=colors[b], label=b) for b in present], title="expires",
+            loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
+            title_fontsize=8,
+        )  # fmt: skip
+    ax.set_title(title or "Certificates expiring per week", fontsize=11, loc="left")
+    return ax
+
+
+def expiry(
+    frame: pd.DataFrame,
+    *,
+    now: datetime | str | None = None,
+    max_bars: int = 40,
+    bands: Sequence[int] = EXPIRY_BANDS,
+    include_revoked: bool = False,
+    ax: Sequence[Axes] | None = None,
+) -> Figure:
+    """The validity chart above the weekly expiry histogram, on one time axis; returns the Figure.
+
+    ``ax`` is ``None`` (a new figure) or two Axes to draw in (validity, histogram). The
+    panels are :func:`validity` and :func:`expiry_histogram`, which can be drawn alone.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        rows = _validity_rows(frame, include_revoked)
+        bars = min(len(rows), max_bars)
+        top = max(2.6, min(0.26 * bars + 1.2, 10.0))
+        fig, (upper, lower) = plt.subplots(
+            2, 1, figsize=(10, top + 3.0), sharex=True, layout="constrained",
+            gridspec_kw={"height_ratios": [top, 2.6]},
+        )  # fmt: skip
+    else:
+        if len(ax) != 2:
+            raise PcanbError("expiry(ax=...) takes two Axes: (validity, histogram)")
+        upper, lower = ax
+        fig = upper.figure
+    validity(
+        frame, now=now, max_bars=max_bars, bands=bands, include_revoked=include_revoked, ax=upper
+    )
+    expiry_histogram(frame, now=now, bands=bands, include_revoked=include_revoked, ax=lower)
+    return fig
+
+
+# -- hierarchy ------------------------------------------------------------------------------------
+
+_MODES = {"GENERAL_PURPOSE": "general purpose", "SHORT_LIVED_CERTIFICATE": "short-lived"}
+
+
+def _tree_layout(frame: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """x, y of each node: leaves one slot apart in tree order, parents above their children."""
+    ids = list(frame["ca_id"])
+    parents = dict(zip(frame["ca_id"], frame["parent_ca_id"], strict=True))
+    children: dict[str, list[str]] = {}
+    for node in ids:
+        parent = parents[node]
+        if isinstance(parent, str) and parent in parents:
+            children.setdefault(parent, []).append(node)
+    tops = [n for n in ids if not (isinstance(parents[n], str) and parents[n] in parents)]
+    place: dict[str, tuple[float, float]] = {}
+    slot = 0.0
+
+    def visit(node: str, depth: int) -> float:
+        nonlocal slot
+        kids = children.get(node, [])
+        if not kids:
+            x = slot
+            slot += 1.0
+        else:
+            xs = [visit(kid, depth + 1) for kid in kids]
+            x = (min(xs) + max(xs)) / 2
+        place[node] = (x, -float(depth))
+        return x
+
+    for top in tops:
+        visit(top, 0)
+    return place
+
+
+def _node_text(row: Mapping[str, Any], now: pd.Timestamp) -> str:
+    name = _label(row.get("common_name") or row.get("ca_id"), 28)
+    if row.get("external"):
+        lines = [name, "external CA"]
+    else:
+        mode = _MODES.get(str(row.get("usage_mode")), str(row.get("usage_mode") or ""))
+        lines = [name, f"{row.get('status')} · {mode}" if mode else str(row.get("status"))]
+    if row.get("key_algorithm") and not pd.isna(row.get("key_algorithm")):
+        lines.append(str(row["key_algorithm"]))
+    not_after = row.get("not_after")
+    if not_after is not None and not pd.isna(not_after):
+        days = (pd.Timestamp(not_after) - now).total_seconds() / 86400
+        when = f"{days:,.0f} d" if days >= 0 else "expired"
+        lines.append(f"expires {pd.Timestamp(not_after):%Y-%m-%d} ({when})")
+    cost = row.get("monthly_cost_usd")
+    if cost is not None and not pd.isna(cost):
+        lines.append(f"${cost:,.0f}/month")
+    return "\n".join(lines)
+
+
+def hierarchy(
+    source: Any,
+    *,
+    now: datetime | str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """The CA tree: roots on top, subordinates below, external parents in dashed boxes.
+
+    ``source`` is a session (``pca``, whose ``hierarchy()`` is called) or the frame it returns.
+    Each node shows the CA's name, status and usage mode, key algorithm, expiry and monthly
+    cost; its border turns orange or red as expiry nears. ``now`` defaults to the session's
+    clock for a session, else the real one.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source
+    elif hasattr(source, "hierarchy"):
+        frame = source.hierarchy()
+        now = source.now() if now is None and hasattr(source, "now") else now
+    else:
+        raise PcanbError("hierarchy takes a session (pca) or the frame of pca.hierarchy()")
+    for column in ("ca_id", "parent_ca_id", "status"):
+        if column not in frame.columns:
+            raise PcanbError(f"the frame has no {column} column: pass pca.hierarchy()")
+    moment = as_utc(now)
+    place = _tree_layout(frame)
+    width = max((x for x, _ in place.values()), default=0.0) + 1
+    depth = -min((y for _, y in place.values()), default=0.0) + 1
+    ax = _new_axes(ax, (max(5.0, 2.7 * width), max(2.4, 1.75 * depth)))
+    rows = {row["ca_id"]: row for row in frame.to_dict("records")}
+    for node, (x, y) in place.items():
+        parent = rows[node].get("parent_ca_id")
+        if isinstance(parent, str) and parent in place:
+            px, py = place[parent]
+            middle = (py + y) / 2
+            ax.plot(
+                [px, px, x, x], [py, middle, middle, y], color="#777777", linewidth=1.1, zorder=1
+            )
+    days = pd.Series({k: r.get("not_after") for k, r in rows.items()}, dtype="datetime64[us, UTC]")
+    band = expiry_band((days - moment).dt.total_seconds() / 86400)
+    edge_for = dict(
+        zip(band_labels(), ("#B2182B", "#D62728", "#FF7F0E", "#C9A227", "#555555"), strict=True)
+    )
+    for node, (x, y) in place.items():
+        row = rows[node]
+        external = bool(row.get("external"))
+        edge = "#999999" if external else edge_for.get(str(band.get(node)), "#555555")
+        ax.text(
+            x, y, _node_text(row, moment), ha="center", va="center", fontsize=7.5, zorder=3,
+            linespacing=1.35, gid=f"node:{node}",
+            bbox={
+                "boxstyle": "round,pad=0.55", "facecolor": STATUS_COLORS.get(str(row.get("status")), "#FFFFFF"),
+                "edgecolor": edge, "linewidth": 1.6 if edge in ("#B2182B", "#D62728", "#FF7F0E") else 1.0,
+                "linestyle": "--" if external else "-",
+            },
+        )  # fmt: skip
+    ax.set_xlim(-0.6, width - 0.4)
+    ax.set_ylim(-depth + 0.45, 0.55)
+    ax.set_axis_off()
+    if title is None:
+        inside = (
+            frame[~frame["external"].fillna(False).astype(bool)] if "external" in frame else frame
+        )
+        cost = inside["monthly_cost_usd"].sum() if "monthly_cost_usd" in inside else 0
+        title = f"CA hierarchy: {len(inside)} CA{'s' if len(inside) != 1 else ''} in the account, ${cost:,.0f}/month"
+    ax.set_title(title, fontsize=11, loc="left")
+    return ax
+
+
+__all__ = [
+    "audit_timeline",
+    "auto_freq",
+    "expiry",
+    "expiry_histogram",
+    "hierarchy",
+    "validity",
+]
