@@ -634,3 +634,74 @@ def test_pathlen_below_the_parents_is_enforced_down_the_hierarchy(hierarchy):
     with pytest.raises(ClientError) as excinfo:
         issue(h.pca, mid, csr, "SubordinateCACertificate_PathLen1")
     assert error_code(excinfo) == "InvalidArgsException"
+
+
+def test_custom_extension_cannot_override_what_the_template_defines(hierarchy):
+    """A CustomExtension with an OID the template defines is overridden, not rejected."""
+    h = hierarchy
+    ca_true = x509.BasicConstraints(True, None).public_bytes()
+    ku = x509.KeyUsage(False, False, False, False, False, True, True, False, False).public_bytes()
+    cert = issue(
+        h.pca,
+        h.issuing,
+        leaf_csr(),
+        "EndEntityServerAuthCertificate_APIPassthrough",
+        ApiPassthrough={
+            "Extensions": {
+                "CustomExtensions": [
+                    {"ObjectIdentifier": "2.5.29.19", "Value": base64.b64encode(ca_true).decode()},
+                    {"ObjectIdentifier": "2.5.29.15", "Value": base64.b64encode(ku).decode()},
+                ]
+            }
+        },
+    )
+    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert (bc.value.ca, bc.critical) == (False, False)
+    assert ku_bits(cert) == (EE_KU, True)
+
+
+def test_request_cannot_set_ski_or_aki(hierarchy):
+    h = hierarchy
+    fake = x509.SubjectKeyIdentifier(b"\x01" * 20)
+    fake_aki = x509.AuthorityKeyIdentifier(b"\x02" * 20, None, None)
+    csr = leaf_csr(extensions=((fake, False), (fake_aki, False)))
+    api = {
+        "Extensions": {
+            "CustomExtensions": [
+                {
+                    "ObjectIdentifier": "2.5.29.35",
+                    "Value": base64.b64encode(fake_aki.public_bytes()).decode(),
+                }
+            ]
+        }
+    }
+    cert = issue(
+        h.pca, h.issuing, csr, "BlankEndEntityCertificate_APICSRPassthrough", ApiPassthrough=api
+    )
+    request = x509.load_pem_x509_csr(csr)
+    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert ski == x509.SubjectKeyIdentifier.from_public_key(request.public_key())
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ski_of(h.issuing_cert)
+
+
+def test_root_api_passthrough_takes_aki_from_the_api(hierarchy):
+    h = hierarchy
+    csr = ca_csr(h.pca, h.pending_root)
+    own = x509.SubjectKeyIdentifier.from_public_key(x509.load_pem_x509_csr(csr).public_key())
+    aki = x509.AuthorityKeyIdentifier(own.digest, None, None)
+    api = {
+        "Extensions": {
+            "CustomExtensions": [
+                {
+                    "ObjectIdentifier": "2.5.29.35",
+                    "Value": base64.b64encode(aki.public_bytes()).decode(),
+                }
+            ]
+        }
+    }
+    cert = issue(h.pca, h.pending_root, csr, "RootCACertificate_APIPassthrough", ApiPassthrough=api)
+    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value == aki
+    # the base root template ignores it, and neither has AKI otherwise
+    plain = issue(h.pca, h.pending_root, csr, "RootCACertificate", ApiPassthrough=api)
+    assert extension(plain, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is None

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from conftest import error_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 import pcanb
@@ -321,6 +321,12 @@ def test_ecdsa_hash_follows_the_request(box, signing):
 # --- CSR checks ------------------------------------------------------------------------------
 
 
+def _csr_for(key) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak.example.com")])
+    builder = x509.CertificateSigningRequestBuilder().subject_name(name)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
 def _tampered() -> bytes:
     der = x509.load_pem_x509_csr(csr_pem("tamper.example.com")).public_bytes(
         serialization.Encoding.DER
@@ -336,8 +342,10 @@ def _tampered() -> bytes:
         b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
         _tampered(),
         csr_pem(common_name=None, sans=()),
+        _csr_for(rsa.generate_private_key(65537, 1024)),
+        _csr_for(ec.generate_private_key(ec.SECP256K1())),
     ],
-    ids=["garbage", "bad-pem", "tampered-signature", "no-subject-no-san"],
+    ids=["garbage", "bad-pem", "tampered-signature", "no-subject-no-san", "rsa-1024", "secp256k1"],
 )
 def test_malformed_csr(box, csr):
     pca, _, sub = box

@@ -270,3 +270,17 @@ def test_check_revocation_uses_ocsp(env):
     gone = pca.check_revocation(bad)
     assert gone.revoked is True
     assert "key_compromise" in gone.reasons[0]
+
+
+@pytest.mark.parametrize("algorithm", [hashes.SHA256(), hashes.SHA384()])
+def test_certid_hashed_with_sha2(env, algorithm):
+    pca, _, sub, _, bad, _ = env
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(bad.x509, sub.certificate.x509, algorithm)
+        .build()
+        .public_bytes(serialization.Encoding.DER)
+    )
+    response = post(pca, AWS_OCSP, request)
+    assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert response.hash_algorithm.name == algorithm.name

@@ -293,11 +293,15 @@ def build_extensions(
         ]
     if template.csr_passthrough:
         chosen.update(csr_ext)
+    api_ext: Extensions = {}
     if template.api_passthrough and inputs.api_passthrough:
-        chosen.update(_api_extensions(inputs.api_passthrough))
-    # Fields that never come from a request.
-    for oid in (ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER):
-        chosen.pop(oid, None)
+        api_ext = _api_extensions(inputs.api_passthrough)
+        chosen.update(api_ext)
+    # Fields that never come from a request, except an AKI the API gives a self-signed root
+    # (RootCACertificate_APIPassthrough takes its AKI from the API).
+    chosen.pop(ExtensionOID.SUBJECT_KEY_IDENTIFIER, None)
+    if not (template.is_root and ExtensionOID.AUTHORITY_KEY_IDENTIFIER in api_ext):
+        chosen.pop(ExtensionOID.AUTHORITY_KEY_IDENTIFIER, None)
     if inputs.ocsp_url is not None:
         chosen.pop(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, None)
     # The template's own definitions win.
