@@ -519,7 +519,7 @@ def test_toolkit_crl_and_check_revocation(env):
     frame = crl_entries(crl)
     row = frame[frame["serial_hex"] == bad.serial_hex]
     assert len(row) == 1
-    assert row["reason"].iloc[0] in ("superseded", "SUPERSEDED")
+    assert row["reason"].iloc[0] == "superseded"
 
     ok = pca.check_revocation(good)
     assert ok.revoked is False
@@ -545,3 +545,64 @@ def test_revoking_without_any_revocation_config_still_works(pca, root):
     assert error_code_of(revoke_error(pca, root, colon(cert.serial))) == (
         "RequestAlreadyProcessedException"
     )
+
+
+def _policy(bucket: str, *statements: dict) -> dict:
+    base = {
+        "Principal": {"Service": "acm-pca.amazonaws.com"},
+        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+    }
+    return {"Version": "2012-10-17", "Statement": [{**base, **s} for s in statements]}
+
+
+CA_ARNS = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/*"
+
+
+@pytest.mark.parametrize(
+    ("statements", "allowed"),
+    [
+        ([{"Effect": "Allow", "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}], True),
+        ([{"Effect": "Allow", "Condition": {"ArnLike": {"aws:SourceArn": CA_ARNS}}}], True),
+        ([{"Effect": "Allow", "Condition": {"StringEquals": {"aws:SourceAccount": "444455556666"}}}], False),
+        ([{"Effect": "Allow", "Condition": {"ArnEquals": {"aws:SourceArn": CA_ARNS[:-1] + "0" * 8}}}], False),
+        ([{"Effect": "Allow"}, {"Effect": "Deny", "Action": "s3:PutObject"}], False),
+        ([{"Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"]}], False),
+        ([{"Effect": "Allow", "Action": "s3:*"}], True),
+        ([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}}], False),
+    ],
+    ids=[
+        "source-account", "source-arn-like", "other-account", "other-ca-arn", "deny-wins",
+        "no-put-object", "wildcard-action", "other-service",
+    ],
+)  # fmt: skip
+def test_bucket_policy_is_judged_as_aws_would(pca, statements, allowed):
+    bucket = "policy-bucket"
+    make_bucket(pca, bucket, policy=_policy(bucket, *statements))
+    if allowed:
+        root = pca.create_root_ca(
+            common_name="Policy Root", revocation_configuration=crl_config(bucket)
+        )
+        leaf(pca, root)  # the first certificate pointing at the CRL makes it appear
+        crl = read_crl(pca, root, bucket)
+        assert crl.issuer == root.certificate.x509.subject
+    else:
+        error = _create_error(pca, crl_config(bucket))
+        assert error_code_of(error) == "InvalidArgsException"
+        assert "acm-pca.amazonaws.com" in error.response["Error"]["Message"]
+
+
+def test_crl_appears_with_the_first_certificate_pointing_at_it(pca):
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Fresh Root", revocation_configuration=crl_config())
+
+    def keys() -> set[str]:
+        return {o["Key"] for o in pca.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+    assert keys() == {"acm-pca-permission-test-key"}
+    cert = leaf(pca, root)
+    assert keys() == {"acm-pca-permission-test-key", f"crl/{root.ca_id}.crl"}
+    crl = read_crl(pca, root)
+    assert list(crl) == []  # empty, but signed and current
+    assert crl.is_signature_valid(root.certificate.x509.public_key())
+    assert cert.crl_urls == [f"http://{BUCKET}.s3.{REGION}.amazonaws.com/crl/{root.ca_id}.crl"]
