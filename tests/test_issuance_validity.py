@@ -501,3 +501,32 @@ def test_revoked_certificate_is_still_returned(pca, root):
     after = fetch(pca, root, cert_arn)
     assert after["Certificate"] == before["Certificate"]
     assert after["CertificateChain"] == before["CertificateChain"]
+
+
+# --- the CA's state comes before the arguments -----------------------------------------------
+
+
+def test_issuing_needs_an_active_ca_whatever_the_arguments(pca):
+    disabled = pca.create_root_ca(common_name="Disabled Root")
+    pca.client.update_certificate_authority(CertificateAuthorityArn=disabled.arn, Status="DISABLED")
+    expiring = pca.create_root_ca(
+        common_name="Expiring Root", validity={"Type": "DAYS", "Value": 2}
+    )
+    pending = pca.create_subordinate_ca(common_name="Pending Sub")
+    deleted = pca.create_subordinate_ca(common_name="Deleted Sub")
+    pca.client.delete_certificate_authority(CertificateAuthorityArn=deleted.arn)
+    pca.sandbox.advance(days=3)
+    bad_arguments = [
+        {},
+        {"csr": b"garbage"},
+        {"TemplateArn": "arn:aws:acm-pca:::template/NoSuchTemplate/V1"},
+        {"signing": "SHA256WITHRSA"},
+    ]
+    for ca in (disabled, expiring, pending, deleted):
+        for extra in bad_arguments:
+            with pytest.raises(ClientError) as excinfo:
+                issue_arn(pca, ca, {"Type": "DAYS", "Value": 1}, **extra)
+            assert error_code(excinfo) == "InvalidStateException", (ca.arn, extra)
+            if ca is not deleted:  # the text Terraform's retry logic matches
+                message = excinfo.value.response["Error"]["Message"]
+                assert "not in a valid state for issuing certificates" in message

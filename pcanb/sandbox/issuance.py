@@ -21,7 +21,13 @@ from pcanb.sandbox.errors import (
     ResourceNotFoundException,
 )
 from pcanb.sandbox.state import CaRecord, Context, check_certificate_arn, load_ca
-from pcanb.sandbox.templates import TEMPLATES, IssueInputs, build_extensions, build_subject
+from pcanb.sandbox.templates import (
+    TEMPLATES,
+    IssueInputs,
+    Template,
+    build_extensions,
+    build_subject,
+)
 from pcanb.vocab import template_name
 from pcanb.x509.keys import key_algorithm_of
 from pcanb.x509.names import audit_subject
@@ -85,30 +91,33 @@ def _existing_by_token(db: sqlite3.Connection, ctx: Context, ca_arn: str, token:
     return row["arn"] if row else None
 
 
-def _check_ca_for_template(ca: CaRecord, ctx: Context, template, csr) -> None:
-    status = ca.status(ctx.now)
-    if template.is_root:
-        if ca.type != "ROOT":
-            raise InvalidArgsException(
-                f"Template {template.name} can only be used by a ROOT certificate authority to "
-                "sign its own certificate; this CA is SUBORDINATE."
-            )
-        if status not in ("PENDING_CERTIFICATE", "ACTIVE"):
-            raise InvalidStateException(_ISSUE_STATE_MESSAGE)
-        own = ca.private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        theirs = csr.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        if own != theirs:
-            raise InvalidArgsException(
-                f"Template {template.name} signs the CA's own CSR; this CSR's public key is not "
-                "the certificate authority's key."
-            )
-        return
-    if status != "ACTIVE":
+def _check_status(ca: CaRecord, ctx: Context, template: Template | None) -> None:
+    """InvalidState unless the CA may issue now: ACTIVE, or PENDING_CERTIFICATE for a root
+    template (the root signs its own certificate before it is imported)."""
+    allowed = ("PENDING_CERTIFICATE", "ACTIVE") if template and template.is_root else ("ACTIVE",)
+    if ca.status(ctx.now) not in allowed:
         raise InvalidStateException(_ISSUE_STATE_MESSAGE)
+
+
+def _check_ca_for_template(ca: CaRecord, template: Template, csr) -> None:
+    if not template.is_root:
+        return
+    if ca.type != "ROOT":
+        raise InvalidArgsException(
+            f"Template {template.name} can only be used by a ROOT certificate authority to "
+            "sign its own certificate; this CA is SUBORDINATE."
+        )
+    own = ca.private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    theirs = csr.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if own != theirs:
+        raise InvalidArgsException(
+            f"Template {template.name} signs the CA's own CSR; this CSR's public key is not "
+            "the certificate authority's key."
+        )
 
 
 def _check_validity(ca: CaRecord, ctx: Context, template, start, end) -> None:
@@ -164,14 +173,15 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
         req.get("TemplateArn") or f"arn:{ctx.partition}:acm-pca:::template/EndEntityCertificate/V1"
     )
     name = template_name(template_arn)
-    if name is None:
+    template = TEMPLATES[name] if name is not None else None
+    _check_status(ca, ctx, template)  # the state first, then the arguments
+    if template is None:
         raise InvalidArgsException(
             f"The template ARN {template_arn!r} does not name an AWS Private CA certificate "
             "template, e.g. arn:aws:acm-pca:::template/EndEntityCertificate/V1."
         )
-    template = TEMPLATES[name]
     csr = parse_csr(req["Csr"])
-    _check_ca_for_template(ca, ctx, template, csr)
+    _check_ca_for_template(ca, template, csr)
     token = req.get("IdempotencyToken")
     if token:
         existing = _existing_by_token(db, ctx, ca.arn, token)
