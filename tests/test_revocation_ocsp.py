@@ -284,3 +284,29 @@ def test_certid_hashed_with_sha2(env, algorithm):
     response = post(pca, AWS_OCSP, request)
     assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
     assert response.hash_algorithm.name == algorithm.name
+
+
+def test_toolkit_refuses_an_answer_about_another_certificate_or_request(env, monkeypatch):
+    pca, _, sub, good, bad, _ = env
+    real_http = pca.http
+    about_bad = build_request(bad, sub.certificate)
+
+    def wrong_certificate(method, url, body):
+        return real_http(method, url, about_bad)
+
+    monkeypatch.setattr(pca, "http", wrong_certificate)
+    with pytest.raises(pcanb.PcanbError, match="answered about serial"):
+        pca.ocsp(good)
+
+    replayed = build_request(good, sub.certificate, nonce=b"\x00" * 16)
+
+    def replay(method, url, body):
+        return real_http(method, url, replayed)
+
+    monkeypatch.setattr(pca, "http", replay)
+    with pytest.raises(pcanb.PcanbError, match="nonce"):
+        pca.ocsp(good)
+    monkeypatch.setattr(pca, "http", real_http)
+    answer = pca.ocsp(good)
+    assert answer.serial == good.serial
+    assert answer.nonce is not None and len(answer.nonce) == 16

@@ -109,11 +109,21 @@ def ocsp(pca: Pca, certificate: Certificate, *, issuer: Certificate | None = Non
     if not certificate.ocsp_urls:
         raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
     issuer = _issuer_of(certificate, issuer)
-    request = build_request(certificate, issuer, nonce=os.urandom(16))
-    status, _, body = pca.http("POST", certificate.ocsp_urls[0], request)
+    nonce = os.urandom(16)
+    request = build_request(certificate, issuer, nonce=nonce)
+    url = certificate.ocsp_urls[0]
+    status, _, body = pca.http("POST", url, request)
     if status != 200:
-        raise PcanbError(f"the OCSP responder {certificate.ocsp_urls[0]} answered HTTP {status}")
-    return parse_response(body, issuer)
+        raise PcanbError(f"the OCSP responder {url} answered HTTP {status}")
+    answer = parse_response(body, issuer)
+    if answer.serial is not None and answer.serial != certificate.serial:
+        raise PcanbError(
+            f"the OCSP responder {url} answered about serial {answer.serial:x}, not the "
+            f"certificate asked about ({certificate.serial:x})"
+        )
+    if answer.nonce is not None and answer.nonce != nonce:
+        raise PcanbError(f"the OCSP responder {url} echoed another request's nonce (a replay?)")
+    return answer
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class OcspAnswer:
     this_update: datetime | None = None
     next_update: datetime | None = None
     signature_valid: bool | None = None
+    serial: int | None = None
+    nonce: bytes | None = None
 
     @property
     def revoked(self) -> bool | None:
@@ -72,6 +74,10 @@ def parse_response(der: bytes, issuer: Certificate) -> OcspAnswer:
     ):
         valid = False
     reason = response.revocation_reason.name if response.revocation_reason is not None else None
+    try:
+        nonce = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        nonce = None
     return OcspAnswer(
         response_status="SUCCESSFUL",
         cert_status=response.certificate_status.name,
@@ -80,6 +86,8 @@ def parse_response(der: bytes, issuer: Certificate) -> OcspAnswer:
         this_update=response.this_update_utc,
         next_update=response.next_update_utc,
         signature_valid=valid,
+        serial=response.serial_number,
+        nonce=nonce,
     )
 
 
