@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,20 +22,25 @@ EVENT_FIELDS = (
 
 
 def _shorten(value: Any) -> Any:
-    """Long PEM/base64 members are abbreviated so the log stays readable and small."""
+    """Long PEM/base64 members are abbreviated so the log stays readable and small; times become
+    epoch seconds and bytes text, as on the wire."""
     if isinstance(value, dict):
         return {
             k: (
                 f"<{len(v)} characters>"
-                if k in _BLOB_MEMBERS and isinstance(v, str)
+                if k in _BLOB_MEMBERS and isinstance(v, str | bytes)
                 else _shorten(v)
             )
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [_shorten(v) for v in value]
-    if isinstance(value, str) and len(value) > _MAX_TEXT:
-        return value[:_MAX_TEXT] + "…"
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        return value[:_MAX_TEXT] + "…" if len(value) > _MAX_TEXT else value
+    if isinstance(value, datetime):
+        return value.timestamp()
     return value
 
 
@@ -43,8 +50,8 @@ def _json(value: Any) -> str | None:
     return json.dumps(_shorten(value), default=str)
 
 
-def record(
-    store: Store,
+def insert(
+    db: sqlite3.Connection,
     *,
     when: datetime,
     source: str,
@@ -57,17 +64,24 @@ def record(
     error_code: str | None = None,
     error_message: str | None = None,
 ) -> None:
-    """Append one event (its own small transaction, after the action's)."""
+    """Append one event inside the caller's write transaction (the action's own, usually)."""
+    db.execute(
+        "INSERT INTO events (event_time, event_source, event_name, region, access_key_id, "
+        "request_id, request_parameters, response_elements, error_code, error_message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            when.timestamp(), source, name, region, access_key, request_id or str(uuid.uuid4()),
+            _json(request), _json(response or None), error_code, error_message,
+        ),
+    )  # fmt: skip
+
+
+def record(
+    store: Store, *, when: datetime | Callable[[sqlite3.Connection], datetime], **event: Any
+) -> None:
+    """Append one event in its own small transaction; ``when`` may be read inside it."""
     with store.write() as db:
-        db.execute(
-            "INSERT INTO events (event_time, event_source, event_name, region, access_key_id, "
-            "request_id, request_parameters, response_elements, error_code, error_message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                when.timestamp(), source, name, region, access_key, request_id or str(uuid.uuid4()),
-                _json(request), _json(response), error_code, error_message,
-            ),
-        )  # fmt: skip
+        insert(db, when=when(db) if callable(when) else when, **event)
 
 
 def events(store: Store) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pcanb.sandbox.store import Store
 
-_OFFSET_KEY = "clock_offset_seconds"
+OFFSET_KEY = "clock_offset_seconds"
 
 
 def _real_now() -> datetime:
@@ -23,7 +23,11 @@ class Clock:
         self._real = real
 
     def offset(self, db: sqlite3.Connection) -> timedelta:
-        return timedelta(seconds=float(self._store.get_meta(db, _OFFSET_KEY, "0") or 0))
+        return timedelta(seconds=float(self._store.get_meta(db, OFFSET_KEY, "0") or 0))
+
+    def from_offset(self, stored: str | None) -> datetime:
+        """Sandbox time from the offset as stored (the meta value), already read by the caller."""
+        return self._real() + timedelta(seconds=float(stored or 0))
 
     def now(self, db: sqlite3.Connection | None = None) -> datetime:
         """Sandbox time, read inside ``db``'s transaction when one is given."""
@@ -38,5 +42,5 @@ class Clock:
             raise ValueError("the sandbox clock only moves forward; pass a positive duration")
         with self._store.write() as db:
             offset = self.offset(db) + delta
-            self._store.set_meta(db, _OFFSET_KEY, repr(offset.total_seconds()))
+            self._store.set_meta(db, OFFSET_KEY, repr(offset.total_seconds()))
             return self._real() + offset

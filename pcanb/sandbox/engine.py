@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pcanb.sandbox import (
@@ -20,7 +21,7 @@ from pcanb.sandbox import (
     shapes,
     tagging,
 )
-from pcanb.sandbox.clock import Clock
+from pcanb.sandbox.clock import OFFSET_KEY, Clock
 from pcanb.sandbox.errors import InvalidArgsException, ServiceError
 from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context
@@ -63,6 +64,7 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
 }
 
 _SETTINGS_KEY = "settings"
+_META_QUERY = f"SELECT key, value FROM meta WHERE key IN ('{OFFSET_KEY}', '{_SETTINGS_KEY}')"
 PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
 DEFAULT_SETTINGS = {
     "creation_delay": 0.0,
@@ -80,12 +82,26 @@ class Engine:
         self.clock = clock
         self.s3 = s3
         self._lock = threading.Lock()
+        self._settings_cache: tuple[str | None, dict[str, Any]] | None = None
 
     # -- settings shared by every process using this sandbox ---------------------------------
 
     def settings(self, db) -> dict[str, Any]:
-        raw = self.store.get_meta(db, _SETTINGS_KEY)
-        return {**DEFAULT_SETTINGS, **(json.loads(raw) if raw else {})}
+        return self._parse_settings(self.store.get_meta(db, _SETTINGS_KEY))
+
+    def _parse_settings(self, raw: str | None) -> dict[str, Any]:
+        cached = self._settings_cache
+        if cached is None or cached[0] != raw:
+            cached = (raw, {**DEFAULT_SETTINGS, **(json.loads(raw) if raw else {})})
+            self._settings_cache = cached
+        return dict(cached[1])
+
+    def _clock_and_settings(self, db) -> tuple[datetime, dict[str, Any]]:
+        """Sandbox time and settings from one read of the meta table."""
+        stored = dict(db.execute(_META_QUERY).fetchall())
+        return self.clock.from_offset(stored.get(OFFSET_KEY)), self._parse_settings(
+            stored.get(_SETTINGS_KEY)
+        )
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         unknown = set(changes) - set(DEFAULT_SETTINGS)
@@ -109,8 +125,13 @@ class Engine:
         region: str,
         partition: str = "aws",
         access_key: str | None = None,
+        on_success: Callable[[Any, Context, dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Validate and run one action; raises ``ServiceError`` with the AWS code on failure."""
+        """Validate and run one action; raises ``ServiceError`` with the AWS code on failure.
+
+        ``on_success(db, ctx, result)`` runs inside the action's transaction once the action has
+        succeeded (the wire records the call there, so an action and its event commit together).
+        """
         if operation not in ACTIONS:
             shapes.operation_model(operation)  # UnknownOperationException for made-up names
             raise ServiceError(
@@ -119,21 +140,32 @@ class Engine:
                 501,
             )
         request = shapes.validate_request(operation, params)
-        self.tick()
         action, writes = ACTIONS[operation]
         prepared = self._prepare(operation, request, region)
-        transaction = self.store.write if writes else self.store.read
-        with transaction() as db:
-            ctx = Context(
-                account=account,
-                region=region,
-                partition=partition,
-                now=self.clock.now(db),
-                access_key=access_key,
-                settings=self.settings(db),
-                prepared=prepared,
-            )
-            return action(self, db, ctx, request)
+        # A read-only action still writes when its call is recorded: one transaction for both.
+        transaction = self.store.write if writes or on_success is not None else self.store.read
+        for attempt in range(2):
+            with transaction() as db:
+                now, settings = self._clock_and_settings(db)
+                # CRLs and reports due by now are published first, in their own transaction
+                # (checked here, in the action's snapshot, so the common case costs one query).
+                due = attempt == 0 and self._due(db, now.timestamp())
+                if not due:
+                    ctx = Context(
+                        account=account,
+                        region=region,
+                        partition=partition,
+                        now=now,
+                        access_key=access_key,
+                        settings=settings,
+                        prepared=prepared,
+                    )
+                    result = action(self, db, ctx, request)
+                    if on_success is not None:
+                        on_success(db, ctx, result)
+                    return result
+            self.tick()
+        raise AssertionError("unreachable: the second attempt always runs the action")
 
     def _prepare(self, operation: str, request: dict[str, Any], region: str) -> dict[str, Any]:
         """Slow work done before the transaction opens, so other processes are not held up."""
@@ -145,17 +177,22 @@ class Engine:
 
     # -- time-driven work: CRLs due for publication -------------------------------------------
 
+    def _due(self, db, now: float) -> bool:
+        return (
+            db.execute(
+                "SELECT 1 FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ? "
+                "UNION ALL SELECT 1 FROM audit_reports WHERE status = 'CREATING' "
+                "AND ready_at <= ? LIMIT 1",
+                (now, now),
+            ).fetchone()
+            is not None
+        )
+
     def tick(self) -> int:
         """Publish the CRLs whose time has come (cheap when none is due)."""
         with self.store.read() as db:
-            now = self.clock.now(db).timestamp()
-            due = db.execute(
-                "SELECT 1 FROM cas WHERE crl_due_at IS NOT NULL AND crl_due_at <= ? "
-                "UNION ALL SELECT 1 FROM audit_reports WHERE status = 'CREATING' AND ready_at <= ? "
-                "LIMIT 1",
-                (now, now),
-            ).fetchone()
-        if due is None:
+            due = self._due(db, self.clock.now(db).timestamp())
+        if not due:
             return 0
         with self.store.write() as db:
             now_dt = self.clock.now(db)

@@ -8,7 +8,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pcanb.errors import PcanbError
+
 SCHEMA_VERSION = 1
+
+#: SQLite's words for "the file system refused the write" (read-only, full, gone).
+_STORAGE_FAILURES = (
+    "readonly database",
+    "read-only",
+    "disk is full",
+    "disk i/o error",
+    "unable to open database file",
+    "database or disk is full",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,26 +104,69 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+class SandboxStorageError(PcanbError):
+    """The sandbox directory cannot be written (read-only, permissions, disk full)."""
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    """True for SQLite errors that mean the file system refused to store the state."""
+    if not isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
+        return False
+    text = str(error).lower()
+    return any(words in text for words in _STORAGE_FAILURES)
+
+
+def storage_message(path: Path, error: BaseException) -> str:
+    return (
+        f"The pcanb sandbox cannot write its state in {path.parent} ({error}). Make the "
+        "directory writable (or free disk space), or open the sandbox in another directory."
+    )
+
+
 class Store:
     """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        conn = self._connect()
-        conn.executescript(_SCHEMA)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
+        try:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")  # proves the directory and the file can be written
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                # A write that always reaches the file: a read-only file fails here, not later.
+                conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            self.close()
+            if is_storage_failure(error):
+                raise SandboxStorageError(storage_message(self.path, error)) from error
+            raise SandboxStorageError(
+                f"The pcanb sandbox database {self.path} cannot be opened ({error}); it may not "
+                "be a sandbox database. Open the sandbox in another directory."
+            ) from error
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=60000")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=60000")
+            except BaseException:
+                conn.close()
+                raise
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
@@ -123,10 +178,13 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (disk full, I/O): check first so
+            # the original error is the one that surfaces.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -139,7 +197,8 @@ class Store:
         try:
             yield conn
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
 
     def get_meta(self, db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

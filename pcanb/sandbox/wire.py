@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from pcanb.sandbox import calllog
 from pcanb.sandbox.errors import ServiceError
+from pcanb.sandbox.store import is_storage_failure, storage_message
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +72,19 @@ class Wire:
             return self.handle_pca(lower, body)
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
-        self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
+        try:
+            self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            return _s3_unavailable(storage_message(self.sandbox.store.path, exc))
         status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
-        self._log_s3(method, url, headers, status, out_headers, payload)
+        try:
+            self._log_s3(method, url, headers, status, out_headers, payload)
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            # The answer stands; the store refuses writes, so the call goes unlogged.
         return status, out_headers, payload
 
     def _log_s3(self, method, url, headers, status, out_headers, payload) -> None:
@@ -87,7 +99,7 @@ class Wire:
             error_code = str(status)
         calllog.record(
             self.sandbox.store,
-            when=self.sandbox.clock.now(),
+            when=self.sandbox.clock.now,
             source="s3.amazonaws.com",
             name=operation_name(method, url, headers),
             region=region,
@@ -106,6 +118,22 @@ class Wire:
             {"Authorization": headers.get("authorization", "")}, self.sandbox.default_region
         )
         params: Any = None
+        encoded: list[bytes] = []
+
+        def record(db, ctx, result) -> None:  # inside the action's transaction
+            encoded.append(json.dumps(result, default=_default).encode())
+            calllog.insert(
+                db,
+                when=ctx.now,
+                source="acm-pca.amazonaws.com",
+                name=operation,
+                region=region,
+                access_key=access_key,
+                request_id=request_id,
+                request=params,
+                response=result,
+            )
+
         try:
             try:
                 params = json.loads(body or b"{}")
@@ -113,18 +141,25 @@ class Wire:
                 raise ServiceError(
                     "SerializationException", "The request body is not valid JSON."
                 ) from None
-            result = self.sandbox.engine.call(
+            self.sandbox.engine.call(
                 operation,
                 params,
                 account=self.sandbox.account,
                 region=region,
                 partition=partition_of(region),
                 access_key=access_key,
+                on_success=record,
             )
         except ServiceError as error:
-            self._log_pca(operation, region, access_key, request_id, params, None, error)
-            return _json_error(error, request_id)
-        except Exception:  # a bug, not the caller's mistake: answer as AWS does, keep the trace
+            return self._failed(operation, region, access_key, request_id, params, error)
+        except (
+            Exception
+        ) as exc:  # a bug, not the caller's mistake: answer as AWS does, keep the trace
+            if is_storage_failure(exc):
+                error = ServiceError(
+                    "ServiceUnavailable", storage_message(self.sandbox.store.path, exc), 503
+                )
+                return self._failed(operation, region, access_key, request_id, params, error)
             logger.exception("sandbox failure in %s", operation)
             error = ServiceError(
                 "InternalFailure",
@@ -132,26 +167,30 @@ class Wire:
                 "(the action's transaction was rolled back). Please report this.",
                 500,
             )
-            self._log_pca(operation, region, access_key, request_id, params, None, error)
-            return _json_error(error, request_id)
-        self._log_pca(operation, region, access_key, request_id, params, result, None)
-        payload = json.dumps(result, default=_default).encode()
-        return 200, {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}, payload
+            return self._failed(operation, region, access_key, request_id, params, error)
+        headers = {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}
+        return 200, headers, encoded[0]
 
-    def _log_pca(self, operation, region, access_key, request_id, params, result, error) -> None:
-        calllog.record(
-            self.sandbox.store,
-            when=self.sandbox.clock.now(),
-            source="acm-pca.amazonaws.com",
-            name=operation,
-            region=region,
-            access_key=access_key,
-            request_id=request_id,
-            request=params if isinstance(params, dict) else None,
-            response=json.loads(json.dumps(result, default=_default)) if result else None,
-            error_code=error.code if error else None,
-            error_message=error.message if error else None,
-        )
+    def _failed(self, operation, region, access_key, request_id, params, error: ServiceError):
+        """The AWS error answer for a failed call, recorded in the call log when it can be."""
+        try:
+            calllog.record(
+                self.sandbox.store,
+                when=self.sandbox.clock.now,
+                source="acm-pca.amazonaws.com",
+                name=operation,
+                region=region,
+                access_key=access_key,
+                request_id=request_id,
+                request=params if isinstance(params, dict) else None,
+                error_code=error.code,
+                error_message=error.message,
+            )
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            # The store refuses writes: the caller still gets the AWS error, unlogged.
+        return _json_error(error, request_id)
 
     # -- the in-process transport --------------------------------------------------------------
 
@@ -222,3 +261,13 @@ def _json_error(
         "x-amzn-ErrorType": error.code,
     }
     return error.status, headers, body
+
+
+def _s3_unavailable(message: str) -> tuple[int, dict[str, str], bytes]:
+    request_id = uuid.uuid4().hex[:16].upper()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
+        f"<Message>{xml_escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+    ).encode()
+    headers = {"Content-Type": "application/xml", "x-amz-request-id": request_id}
+    return 503, headers, body
