@@ -426,7 +426,7 @@ def test_get_certificate_in_progress_then_waiter(pca, root):
     pca.client.meta.events.register(
         "after-call.acm-pca.GetCertificate", lambda **kw: calls.append(kw["http_response"])
     )
-    pca.sandbox.advance(seconds=4.2)  # 0.8 s of the delay left, in real time
+    pca.sandbox.advance(seconds=3)  # 2 s of the delay left, in real time
     pca.client.get_waiter("certificate_issued").wait(
         CertificateAuthorityArn=root.arn,
         CertificateArn=cert_arn,
