@@ -92,9 +92,11 @@ def _existing_by_token(db: sqlite3.Connection, ctx: Context, ca_arn: str, token:
 
 
 def _check_status(ca: CaRecord, ctx: Context, template: Template | None) -> None:
-    """InvalidState unless the CA may issue now: ACTIVE, or PENDING_CERTIFICATE for a root
-    template (the root signs its own certificate before it is imported)."""
-    allowed = ("PENDING_CERTIFICATE", "ACTIVE") if template and template.is_root else ("ACTIVE",)
+    """InvalidState unless the CA may issue now: ACTIVE, or for a root template also
+    PENDING_CERTIFICATE (activation) and EXPIRED (renewal: only the service holds the key, so
+    this is the only way an expired root can get the new certificate it re-imports)."""
+    root_states = ("PENDING_CERTIFICATE", "ACTIVE", "EXPIRED")
+    allowed = root_states if template and template.is_root else ("ACTIVE",)
     if ca.status(ctx.now) not in allowed:
         raise InvalidStateException(_ISSUE_STATE_MESSAGE)
 
