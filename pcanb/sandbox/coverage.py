@@ -45,8 +45,7 @@ GAPS = (
     "Authentication and IAM: signatures are not verified; every caller is the sandbox account.",
     "ThrottlingException: request-rate quotas are not simulated.",
     "FAILED CAs: creation never fails (CREATING lasts creation_delay seconds).",
-    "OCSP responses of RSA-PSS CAs are signed with PKCS#1 v1.5 (cryptography cannot build "
-    "PSS-signed OCSP responses).",
+    "S3 Block Public Access is not modelled (ACL-disabled buckets, the default, are).",
     "OCSP and CRL propagation delays: OCSP answers at once; CRLs after crl_delay seconds.",
     "Smithy RPC v2 CBOR: only the AWS JSON 1.1 protocol (what botocore uses) is spoken.",
 )
