@@ -24,7 +24,6 @@ from pcanb.analysis.expiry import (
     EXPIRY_BANDS,
     as_utc,
     band_labels,
-    days_to_expiry,
     expiry_band,
     expiry_by_week,
 )
@@ -125,10 +124,13 @@ def _label(value: Any, width: int = 34) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+_LABEL_COLUMNS = ("common_name", "ca_id", "serial_hex", "arn", "certificate_arn")
+
+
 def _row_labels(frame: pd.DataFrame) -> pd.Series:
     """A readable name for each row: common name, else CA id, else serial, else ARN tail."""
     names = pd.Series(pd.NA, index=frame.index, dtype="string")
-    for column in ("common_name", "ca_id", "serial_hex", "arn", "certificate_arn"):
+    for column in _LABEL_COLUMNS:
         if column in frame.columns:
             values = frame[column].astype("string")
             if column in ("arn", "certificate_arn"):
@@ -197,9 +199,10 @@ def _stack(
     bottom = np.zeros(len(wide))
     for (group, values), color in zip(wide.items(), colors, strict=True):
         heights = sign * values.to_numpy(dtype=float)
+        drawn = heights != 0  # one rectangle per non-empty cell: fast, and countable
         ax.bar(
-            x, heights, width=width, bottom=bottom, color=color, label=f"{prefix}{group}",
-            align="edge", linewidth=0,
+            x[drawn], heights[drawn], width=width, bottom=bottom[drawn], color=color,
+            label=_label(f"{prefix}{group}", 40), align="edge", linewidth=0,
         )  # fmt: skip
         bottom = bottom + heights
 
@@ -264,7 +267,12 @@ def audit_timeline(
         ax.set_ylim(min(low, -0.08 * high), max(high, 1))
     _style(ax)
     _dates(ax)
-    ax.set_ylabel(f"certificates per {freq}\n▲ issued   ▼ revoked", fontsize=9)
+    ax.set_ylabel(f"certificates per {freq}", fontsize=9)
+    for text, offset, va in (("▲ issued", 1, "bottom"), ("▼ revoked", -1, "top")):
+        ax.annotate(
+            text, (1.0, 0), xycoords=("axes fraction", "data"), xytext=(4, offset),
+            textcoords="offset points", ha="left", va=va, fontsize=8, color="#444444",
+        )  # fmt: skip
     if title is None:
         split = f", by {by.replace('_', ' ')}" if by else ""
         title = f"Certificates issued and revoked per {freq}{split}"
@@ -283,22 +291,128 @@ def _validity_rows(frame: pd.DataFrame, include_revoked: bool) -> pd.DataFrame:
     for column in ("not_before", "not_after"):
         if column not in frame.columns:
             raise PcanbError(f"the frame has no {column} column: pass certificates or CAs")
-    rows = frame[frame["not_before"].notna() & frame["not_after"].notna()]
-    if not include_revoked and "revoked" in rows.columns:
-        rows = rows[~rows["revoked"].fillna(False).astype(bool)]
-    return rows
+    needed = ["not_before", "not_after", "revoked", *_LABEL_COLUMNS]
+    frame = frame[[c for c in needed if c in frame.columns]]  # filter narrow: reports are wide
+    keep = frame["not_before"].notna() & frame["not_after"].notna()
+    if not include_revoked and "revoked" in frame.columns:
+        keep &= ~frame["revoked"].fillna(False).astype(bool)
+    return frame[keep]
 
 
-def _expiry_bucket(count: int, span: pd.Timedelta, max_bars: int) -> tuple[str, str]:
-    """The coarsest-but-readable bucket for grouping expiry dates: (pandas freq, label format)."""
-    for freq, days, fmt in (
-        ("W", 7, "week of %d %b %Y"),
-        ("MS", 30.4, "%b %Y"),
-        ("QS", 91.3, "Q%q %Y"),
-    ):
-        if span / pd.Timedelta(days=days) <= max_bars:
-            return freq, fmt
-    return "YS", "%Y"
+#: Expiry buckets for crowded validity charts: pandas period, approximate days, label format.
+_BUCKETS = (
+    ("W", 7, "week of %d %b %Y"),
+    ("M", 30.4, "%b %Y"),
+    ("Q", 91.3, "Q{q} %Y"),
+    ("Y", 365.25, "%Y"),
+)
+
+
+def _bucket_label(start: pd.Timestamp, fmt: str) -> str:
+    return start.strftime(fmt.replace("{q}", str((start.month - 1) // 3 + 1)))
+
+
+def _validity_bars(
+    frame: pd.DataFrame,
+    now: pd.Timestamp,
+    max_bars: int,
+    bands: tuple[int, ...],
+    include_revoked: bool,
+) -> pd.DataFrame:
+    """What the validity chart draws, one row per bar, in drawing order (top first).
+
+    Columns: label, band, count, start, end (the thick bar), low, high (the thin whisker),
+    as matplotlib date numbers; ``attrs["grouped_by"]`` names the expiry bucket, if any.
+    """
+    rows = _validity_rows(frame, include_revoked)
+    start, end = _num(rows["not_before"]), _num(rows["not_after"])
+    band = expiry_band(pd.Series((end - _num([now])[0]), index=rows.index), bands)
+    if len(rows) <= max_bars:
+        order = np.argsort(end, kind="stable")
+        bars = pd.DataFrame({
+            "label": [_label(n) for n in _row_labels(rows).to_numpy()[order]],
+            "band": band.to_numpy()[order], "count": 1,
+            "start": start[order], "end": end[order], "low": start[order], "high": end[order],
+        })  # fmt: skip
+        bars.attrs["grouped_by"] = None
+        return bars
+    naive = rows["not_after"].dt.tz_convert(None)
+    span_days = (end.max() - end.min()) if len(end) else 0.0
+    room = max(max_bars - len(bands) - 1, 1)  # a bucket across a band edge is split in two
+    period, _, fmt = next((b for b in _BUCKETS if span_days / b[1] <= room), _BUCKETS[-1])
+    bucket = naive.dt.to_period(period).dt.start_time.to_numpy()
+    keyed = pd.DataFrame({"bucket": bucket, "band": band.array, "start": start, "end": end})
+    grouped = keyed.groupby(["bucket", "band"], observed=True, sort=True)
+    bars = grouped.agg(
+        count=("end", "size"), start=("start", "median"), end=("end", "median"),
+        low=("start", "min"), high=("end", "max"),
+    ).reset_index()  # fmt: skip
+    split = bars.groupby("bucket")["band"].transform("size") > 1
+    labels = [_bucket_label(pd.Timestamp(b), fmt) for b in bars["bucket"]]
+    bars["label"] = [
+        f"{lb} · {bd}" if s else lb for lb, bd, s in zip(labels, bars["band"], split, strict=True)
+    ]
+    bars.attrs["grouped_by"] = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}[period]
+    return bars[["label", "band", "count", "start", "end", "low", "high"]]
+
+
+def _draw_validity(
+    ax: Axes,
+    bars: pd.DataFrame,
+    now: pd.Timestamp,
+    bands: tuple[int, ...],
+    total: int,
+    title: str | None,
+) -> None:
+    from matplotlib.patches import Patch
+
+    colors = dict(zip(band_labels(bands), BAND_COLORS, strict=False))
+    y = np.arange(len(bars))
+    bar_colors = [colors.get(str(b), OTHER_COLOR) for b in bars["band"]]
+    grouped_by = bars.attrs.get("grouped_by")
+    if grouped_by:
+        ax.hlines(y, bars["low"], bars["high"], colors=bar_colors, linewidth=1.2, zorder=2)
+    ax.barh(y, bars["end"] - bars["start"], left=bars["start"], height=0.68, color=bar_colors,
+            linewidth=0, zorder=3)  # fmt: skip
+    ax.set_yticks(y, list(bars["label"]), fontsize=8 if len(bars) <= 25 else 7)
+    ax.set_ylim(len(bars) - 0.4, -0.6)
+    (now_x,) = _num([now])
+    for yi, row in zip(y, bars.itertuples(index=False), strict=True):
+        if grouped_by:
+            note = f"{row.count:,}"
+        else:
+            days = row.high - now_x
+            note = "expired" if days < 0 else f"{days:,.0f} d"
+        ax.annotate(note, (row.high, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7, color="#333333", zorder=6)  # fmt: skip
+    _bands(ax, now, bands)
+    _now_line(ax, now)
+    _style(ax, grid_axis="x")
+    _dates(ax)
+    present = [label for label in band_labels(bands) if label in set(bars["band"].astype(str))]
+    if present:
+        ax.legend(
+            handles=[Patch(color=colors[label], label=label) for label in present],
+            title="expires", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+            fontsize=8, title_fontsize=8,
+        )  # fmt: skip
+    if title is None:
+        plural = "s" if total != 1 else ""
+        title = f"Validity of {total:,} certificate{plural}"
+        if grouped_by:
+            title += f", grouped by expiry {grouped_by}"
+    ax.set_title(title, fontsize=11, loc="left")
+    if grouped_by:
+        ax.text(
+            1.01, 0.0, "bar: median notBefore\nto median notAfter\nline: full range\nnumber: certificates",
+            transform=ax.transAxes, fontsize=7, va="bottom", color="#444444",
+        )  # fmt: skip
+    if not total:
+        ax.text(0.5, 0.5, "nothing to show", transform=ax.transAxes, ha="center")
+
+
+def _validity_height(bars: int) -> float:
+    return max(2.4, min(0.27 * bars + 1.3, 11.0))
 
 
 def validity(
@@ -313,85 +427,19 @@ def validity(
 ) -> Axes:
     """One bar per certificate (or CA) from notBefore to notAfter, with a now line and bands.
 
-    Bars are coloured by how soon they expire (expired, ≤ 30, ≤ 60, ≤ 90 days, later). With
-    more than ``max_bars`` rows the chart groups certificates by when they expire (week, month,
-    quarter or year, whichever gives at most ``max_bars`` bars): each bar then spans the
-    group's earliest notBefore to its latest notAfter and says how many certificates it holds.
-    ``now`` defaults to the real clock (pass ``pca.now()`` on a sandbox).
+    Bars are coloured by how soon they expire (expired, ≤ 30, ≤ 60, ≤ 90 days, later) and
+    sorted by notAfter; the days left are written at their end. With more than ``max_bars``
+    rows, certificates are grouped by when they expire (week, month, quarter or year: the finest
+    that keeps to ``max_bars``, a bucket split where it crosses a band): a thick bar from the
+    group's median notBefore to its median notAfter, a thin line over its full range, and the
+    count. ``now`` defaults to the real clock (pass ``pca.now()`` on a sandbox).
     """
-    from matplotlib.patches import Patch
-
-    moment = as_utc(now)
-    rows = _validity_rows(frame, include_revoked)
-    bands = tuple(bands)
-    labels = band_labels(bands)
-    colors = dict(zip(labels, BAND_COLORS, strict=False))
-    if len(rows) <= max_bars:
-        ordered = rows.sort_values("not_after", kind="stable")
-        starts, ends = _num(ordered["not_before"]), _num(ordered["not_after"])
-        band = expiry_band(days_to_expiry(ordered, moment), bands).astype(str)
-        names = [_label(n) for n in _row_labels(ordered)]
-        counts = None
-        grouped_by = None
-    else:
-        span = rows["not_after"].max() - rows["not_after"].min()
-        freq, fmt = _expiry_bucket(len(rows), span, max_bars)
-        naive = rows["not_after"].dt.tz_convert(None)
-        key = naive.dt.to_period(freq.rstrip("S")).dt.start_time
-        grouped = rows.assign(_bucket=key.to_numpy()).groupby("_bucket", sort=True)
-        summary = grouped.agg(
-            start=("not_before", "min"), end=("not_after", "max"),
-            soonest=("not_after", "min"), n=("not_after", "size"),
-        )  # fmt: skip
-        starts, ends = _num(summary["start"]), _num(summary["end"])
-        days = (summary["soonest"] - moment).dt.total_seconds() / 86400
-        band = expiry_band(days, bands).astype(str)
-        names = [
-            _quarter(t, fmt) if "%q" in fmt else pd.Timestamp(t).strftime(fmt)
-            for t in summary.index
-        ]
-        counts = summary["n"].to_numpy()
-        grouped_by = {"W": "week", "MS": "month", "QS": "quarter", "YS": "year"}[freq]
-    height = max(2.8, min(0.26 * len(names) + 1.4, 12.0))
-    ax = _new_axes(ax, (10, height))
-    y = np.arange(len(names))
-    bar_colors = [colors.get(b, OTHER_COLOR) for b in band]
-    ax.barh(y, ends - starts, left=starts, height=0.7, color=bar_colors, linewidth=0)
-    ax.set_yticks(y, names, fontsize=8 if len(names) <= 25 else 7)
-    ax.invert_yaxis()
-    if counts is not None:
-        for yi, end, n in zip(y, ends, counts, strict=True):
-            ax.annotate(
-                f"{n:,}", (end, yi), xytext=(3, 0), textcoords="offset points", va="center",
-                fontsize=7, color="#333333",
-            )  # fmt: skip
-    _bands(ax, moment, bands)
-    _now_line(ax, moment)
-    _style(ax, grid_axis="x")
-    _dates(ax)
-    present = [label for label in labels if label in set(band)]
-    handles = [Patch(color=colors[label], label=label) for label in present]
-    if handles:
-        ax.legend(
-            handles=handles, title="expires", loc="upper left", bbox_to_anchor=(1.01, 1.0),
-            frameon=False, fontsize=8, title_fontsize=8,
-        )  # fmt: skip
-    if title is None:
-        total = len(rows)
-        title = (
-            f"Validity of {total:,} certificate{'s' if total != 1 else ''}"
-            if grouped_by is None
-            else f"Validity of {total:,} certificates, grouped by expiry {grouped_by} (count at right)"
-        )
-    ax.set_title(title, fontsize=11, loc="left")
-    if not len(rows):
-        ax.text(0.5, 0.5, "nothing to show", transform=ax.transAxes, ha="center")
+    moment, bands = as_utc(now), tuple(bands)
+    bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
+    ax = _new_axes(ax, (10, _validity_height(len(bars))))
+    total = int(bars["count"].sum())
+    _draw_validity(ax, bars, moment, bands, total, title)
     return ax
-
-
-def _quarter(when: Any, fmt: str) -> str:
-    stamp = pd.Timestamp(when)
-    return fmt.replace("%q", str((stamp.month - 1) // 3 + 1)).replace("%Y", str(stamp.year))
 
 
 def expiry_histogram(
@@ -405,29 +453,27 @@ def expiry_histogram(
 ) -> Axes:
     """Certificates expiring per week (Monday to Sunday, UTC), coloured by band, with a now line."""
     from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
-    moment = as_utc(now)
+    moment, bands = as_utc(now), tuple(bands)
     rows = _validity_rows(frame, include_revoked)
-    bands = tuple(bands)
     weekly = expiry_by_week(rows, now=moment, bands=bands, include_revoked=True)
-    labels = band_labels(bands)
-    colors = dict(zip(labels, BAND_COLORS, strict=False))
+    colors = dict(zip(band_labels(bands), BAND_COLORS, strict=False))
     ax = _new_axes(ax, (10, 3.2))
+    present: list[str] = []
     if not weekly.empty:
         wide = weekly.pivot_table(
             index="week", columns="band", values="count", aggfunc="sum", observed=True
         )
-        wide = wide.reindex(columns=[b for b in labels if b in wide.columns]).fillna(0)
-        _stack(ax, wide, 7 * 0.85, [colors[b] for b in wide.columns], +1, "")
-    from matplotlib.ticker import MaxNLocator
-
+        present = [b for b in band_labels(bands) if b in wide.columns]
+        wide = wide.reindex(columns=present).fillna(0)
+        _stack(ax, wide, 7 * 0.85, [colors[b] for b in present], +1, "")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _bands(ax, moment, bands)
     _now_line(ax, moment)
     _style(ax)
     _dates(ax)
     ax.set_ylabel("certificates per week", fontsize=9)
-    present = list(wide.columns) if not weekly.empty else []
     if present:
         ax.legend(
             handles=[Patch(color=colors[b], label=b) for b in present], title="expires",
@@ -450,16 +496,17 @@ def expiry(
     """The validity chart above the weekly expiry histogram, on one time axis; returns the Figure.
 
     ``ax`` is ``None`` (a new figure) or two Axes to draw in (validity, histogram). The
-    panels are :func:`validity` and :func:`expiry_histogram`, which can be drawn alone.
+    panels are :func:`validity` and :func:`expiry_histogram`, which can be drawn alone; the
+    histogram shares the validity chart's legend.
     """
+    moment, bands = as_utc(now), tuple(bands)
+    bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
     if ax is None:
         import matplotlib.pyplot as plt
 
-        rows = _validity_rows(frame, include_revoked)
-        bars = min(len(rows), max_bars)
-        top = max(2.6, min(0.26 * bars + 1.2, 10.0))
+        top = _validity_height(len(bars))
         fig, (upper, lower) = plt.subplots(
-            2, 1, figsize=(10, top + 3.0), sharex=True, layout="constrained",
+            2, 1, figsize=(10, top + 2.6), sharex=True, layout="constrained",
             gridspec_kw={"height_ratios": [top, 2.6]},
         )  # fmt: skip
     else:
@@ -467,10 +514,11 @@ def expiry(
             raise PcanbError("expiry(ax=...) takes two Axes: (validity, histogram)")
         upper, lower = ax
         fig = upper.figure
-    validity(
-        frame, now=now, max_bars=max_bars, bands=bands, include_revoked=include_revoked, ax=upper
-    )
-    expiry_histogram(frame, now=now, bands=bands, include_revoked=include_revoked, ax=lower)
+    _draw_validity(upper, bars, moment, bands, int(bars["count"].sum()), None)
+    expiry_histogram(frame, now=moment, bands=bands, include_revoked=include_revoked, ax=lower)
+    legend = lower.get_legend()
+    if legend is not None and upper.get_legend() is not None:
+        legend.remove()
     return fig
 
 
