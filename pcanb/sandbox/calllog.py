@@ -13,6 +13,7 @@ from pcanb.sandbox.store import Store
 
 _BLOB_MEMBERS = {"Csr", "Certificate", "CertificateChain"}
 _MAX_TEXT = 256
+_MAX_DEPTH = 32
 
 #: The columns of ``Sandbox.events()``, CloudTrail's names.
 EVENT_FIELDS = (
@@ -21,22 +22,24 @@ EVENT_FIELDS = (
 )  # fmt: skip
 
 
-def _shorten(value: Any) -> Any:
+def _shorten(value: Any, depth: int = 0) -> Any:
     """Long PEM/base64 members are abbreviated so the log stays readable and small; times become
-    epoch seconds and bytes text, as on the wire."""
+    epoch seconds and bytes text, as on the wire; absurd nesting is cut off."""
+    if depth > _MAX_DEPTH and isinstance(value, dict | list):
+        return "<nested too deep>"
     if isinstance(value, dict):
         return {
             k: (
                 f"<{len(v)} characters>"
                 if k in _BLOB_MEMBERS and isinstance(v, str | bytes)
-                else _shorten(v)
+                else _shorten(v, depth + 1)
             )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_shorten(v) for v in value]
+        return [_shorten(v, depth + 1) for v in value]
     if isinstance(value, bytes):
-        value = value.decode()
+        value = value.decode(errors="replace")
     if isinstance(value, str):
         return value[:_MAX_TEXT] + "…" if len(value) > _MAX_TEXT else value
     if isinstance(value, datetime):
@@ -44,10 +47,24 @@ def _shorten(value: Any) -> Any:
     return value
 
 
+def _storable(value: Any) -> Any:
+    """Text SQLite can store: lone surrogates (valid in a JSON string, not in UTF-8) escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def _json(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(_shorten(value), default=str)
+
+
+_INSERT = (
+    "INSERT INTO events (event_time, event_source, event_name, region, access_key_id, "
+    "request_id, request_parameters, response_elements, error_code, error_message) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def insert(
@@ -65,15 +82,14 @@ def insert(
     error_message: str | None = None,
 ) -> None:
     """Append one event inside the caller's write transaction (the action's own, usually)."""
-    db.execute(
-        "INSERT INTO events (event_time, event_source, event_name, region, access_key_id, "
-        "request_id, request_parameters, response_elements, error_code, error_message) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            when.timestamp(), source, name, region, access_key, request_id or str(uuid.uuid4()),
-            _json(request), _json(response or None), error_code, error_message,
-        ),
+    values = (
+        when.timestamp(), source, name, region, access_key, request_id or str(uuid.uuid4()),
+        _json(request), _json(response or None), error_code, error_message,
     )  # fmt: skip
+    try:
+        db.execute(_INSERT, values)
+    except UnicodeEncodeError:
+        db.execute(_INSERT, tuple(_storable(v) for v in values))
 
 
 def record(

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from pcanb.sandbox import calllog
+from pcanb.sandbox import calllog, shapes
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.store import is_storage_failure, storage_message
 
@@ -135,9 +135,10 @@ class Wire:
             )
 
         try:
+            shapes.operation_model(operation)  # the target is routed before the body is read
             try:
                 params = json.loads(body or b"{}")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise ServiceError(
                     "SerializationException", "The request body is not valid JSON."
                 ) from None
