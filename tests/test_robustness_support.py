@@ -1,0 +1,150 @@
+"""Helpers for the crash and stress tests: a CRL-publishing CA, child processes, consistency."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+
+from cryptography import x509
+
+import pcanb
+
+BUCKET = "robustness-crl"
+
+#: A child that issues (and revokes every third certificate) through boto3 until told to stop or
+#: killed; it prints "I <arn>" after each issuance and "R <serial>" after each revocation returns.
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    import pcanb
+    from pcanb.x509.csr import build_csr
+
+    path, arn, count, label, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    pca = pcanb.sandbox(path)
+    client = pca.client
+    print("ready", flush=True)
+    while go != "-" and not Path(go).exists():
+        time.sleep(0.002)
+    issued = []
+    for i in range(count):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = f"{label}-{i}.robust.example"
+        csr = build_csr(key, name, [f"DNS:{name}"]).public_bytes(serialization.Encoding.PEM)
+        cert_arn = client.issue_certificate(
+            CertificateAuthorityArn=arn, Csr=csr, SigningAlgorithm="SHA256WITHECDSA",
+            Validity={"Type": "DAYS", "Value": 30},
+        )["CertificateArn"]
+        print("I", cert_arn, flush=True)
+        issued.append(cert_arn)
+        if i % 3 == 2:
+            serial = issued[-2].rsplit("/", 1)[1]
+            client.revoke_certificate(
+                CertificateAuthorityArn=arn, CertificateSerial=serial,
+                RevocationReason="KEY_COMPROMISE",
+            )
+            print("R", serial, flush=True)
+    print("done", flush=True)
+    pca.sandbox.close()
+    """
+)
+
+
+def crl_sandbox(path: Path) -> tuple[pcanb.Pca, str]:
+    """A sandbox at ``path`` with a CRL bucket and an ACTIVE root CA publishing CRLs there."""
+    pca = pcanb.sandbox(path)
+    pca.s3.create_bucket(Bucket=BUCKET)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "acm-pca.amazonaws.com"},
+                "Action": [
+                    "s3:PutObject",
+                    "s3:PutObjectAcl",
+                    "s3:GetBucketAcl",
+                    "s3:GetBucketLocation",
+                ],
+                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            }
+        ],
+    }
+    pca.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    config = {
+        "CrlConfiguration": {
+            "Enabled": True,
+            "ExpirationInDays": 7,
+            "S3BucketName": BUCKET,
+            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
+        }
+    }
+    root = pca.create_root_ca(common_name="Robustness Root", revocation_configuration=config)
+    return pca, root.arn
+
+
+def parse_child_output(text: str) -> tuple[list[str], list[str]]:
+    """(issued certificate ARNs, revoked serials) a child acknowledged."""
+    issued, revoked = [], []
+    for line in text.splitlines():
+        if line.startswith("I "):
+            issued.append(line[2:].strip())
+        elif line.startswith("R "):
+            revoked.append(line[2:].strip())
+    return issued, revoked
+
+
+def check_consistency(
+    pca: pcanb.Pca, ca_arn: str, acknowledged: list[str], revoked_serials: list[str]
+) -> dict[str, int]:
+    """The store is sound and tells one story: what the clients were told happened is there,
+    every fetchable certificate is in an audit report, and the CRL lists exactly the revoked."""
+    path = pca.sandbox.store.path
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = db.execute(
+            "SELECT arn, serial, revoked_at FROM certificates WHERE ca_arn = ? "
+            "AND template_arn NOT LIKE '%RootCACertificate%'",
+            (ca_arn,),
+        ).fetchall()
+    db.close()
+    stored = {arn: revoked_at for arn, _, revoked_at in rows}
+    serials = [serial for _, serial, _ in rows]
+    assert len(set(serials)) == len(serials), "a serial was issued twice"
+    missing = set(acknowledged) - set(stored)
+    assert not missing, f"{len(missing)} acknowledged certificates were lost"
+    assert len(set(acknowledged)) == len(acknowledged)
+
+    client = pca.client
+    fetchable = set()
+    for arn in stored:
+        client.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=arn)
+        fetchable.add(arn)
+
+    report = client.create_certificate_authority_audit_report(
+        CertificateAuthorityArn=ca_arn, S3BucketName=BUCKET, AuditReportResponseFormat="JSON"
+    )
+    body = pca.s3.get_object(Bucket=BUCKET, Key=report["S3Key"])["Body"].read()
+    records = {r["certificateArn"]: r for r in json.loads(body)}
+    assert fetchable <= set(records), "a certificate is missing from the audit report"
+    for arn, revoked_at in stored.items():
+        assert ("revokedAt" in records[arn]) == (revoked_at is not None)
+
+    revoked_in_store = {
+        int(arn.rsplit("/", 1)[1], 16) for arn, revoked_at in stored.items() if revoked_at
+    }
+    for serial in revoked_serials:
+        assert int(serial, 16) in revoked_in_store, "an acknowledged revocation was lost"
+    ca_id = ca_arn.rsplit("/", 1)[1]
+    client.describe_certificate_authority(CertificateAuthorityArn=ca_arn)  # publishes a due CRL
+    crl = x509.load_der_x509_crl(
+        pca.s3.get_object(Bucket=BUCKET, Key=f"crl/{ca_id}.crl")["Body"].read()
+    )
+    assert {entry.serial_number for entry in crl} == revoked_in_store
+    return {"certificates": len(stored), "revoked": len(revoked_in_store)}
