@@ -16,7 +16,7 @@ from typing import Any
 
 from pcanb.sandbox.clock import Clock
 from pcanb.sandbox.engine import Engine
-from pcanb.sandbox.store import Store
+from pcanb.sandbox.store import SandboxStorageError, Store
 from pcanb.sandbox.wire import Wire
 
 DEFAULT_ACCOUNT = "111122223333"
@@ -49,7 +49,13 @@ class Sandbox:
             self._tempdir = tempfile.TemporaryDirectory(prefix="pcanb-sandbox-")
             path = self._tempdir.name
         self.path = Path(path) if path is not None else default_path()
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SandboxStorageError(
+                f"The pcanb sandbox directory {self.path} cannot be created ({error}); choose a "
+                "directory you can write to."
+            ) from error
         self.account = account
         self.default_region = region
         self.store = Store(self.path / "sandbox.sqlite3")

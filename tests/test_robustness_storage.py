@@ -1,0 +1,202 @@
+"""A sandbox directory that cannot be written, or a full disk: a clear error, never corruption.
+
+Read-only: as an ordinary user the directory is made read-only with chmod; as root (where chmod
+does not stop writes) it is made immutable with ``chattr +i``, which stops root too. A full disk:
+SQLite's ``max_page_count`` makes the database refuse to grow with the very error (SQLITE_FULL)
+a full file system gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import pcanb
+from pcanb.errors import PcanbError
+from pcanb.sandbox import Sandbox
+from pcanb.sandbox.store import SandboxStorageError
+
+URL = "https://acm-pca.us-east-1.amazonaws.com/"
+
+
+def _target(operation: str) -> dict[str, str]:
+    return {
+        "X-Amz-Target": f"ACMPrivateCA.{operation}",
+        "Content-Type": "application/x-amz-json-1.1",
+    }
+
+
+@contextmanager
+def read_only(*paths: Path):
+    """Make ``paths`` unwritable for this process, whoever it runs as."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in paths}
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        pytest.skip(
+            "running as root without chattr: nothing can make a directory read-only for root"
+        )
+    done = []
+    try:
+        for p in paths:
+            result = subprocess.run([chattr, "+i", str(p)], capture_output=True, text=True)
+            if result.returncode != 0:
+                pytest.skip(f"chattr +i is not available here ({result.stderr.strip()})")
+            done.append(p)
+        yield
+    finally:
+        for p in reversed(done):
+            subprocess.run([chattr, "-i", str(p)], check=True)
+
+
+def test_a_new_sandbox_in_a_read_only_directory_is_a_clear_error(tmp_path):
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    with read_only(parent), pytest.raises(PcanbError) as excinfo:
+        Sandbox(parent)
+    assert isinstance(excinfo.value, SandboxStorageError)
+    message = str(excinfo.value)
+    assert str(parent) in message and "writable" in message
+    assert not (parent / "sandbox.sqlite3").exists()
+
+
+def test_an_existing_sandbox_made_read_only_is_a_clear_error_and_stays_intact(tmp_path):
+    path = tmp_path / "sandbox"
+    pca = pcanb.sandbox(path)
+    root = pca.create_root_ca(common_name="Frozen Root")
+    leaf = pca.issue(root, common_name="frozen.example", days=1)
+    pca.sandbox.close()
+    database = path / "sandbox.sqlite3"
+    before = database.read_bytes()
+
+    with read_only(database, path):
+        with pytest.raises(SandboxStorageError) as excinfo:
+            pcanb.sandbox(path)
+        assert "writable" in str(excinfo.value)
+        assert database.read_bytes() == before
+
+    again = pcanb.sandbox(path)
+    try:
+        fetched = again.get_certificate(root, leaf.arn)
+        assert fetched == leaf
+    finally:
+        again.sandbox.close()
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """An open sandbox with one CA whose database cannot grow any more (SQLITE_FULL)."""
+    pca = pcanb.sandbox(tmp_path / "sandbox")
+    root = pca.create_root_ca(common_name="Full Disk Root")
+    conn = pca.sandbox.store._connect()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    # fill what is left in every table's pages, one committed row at a time, until nothing fits
+    fillers = {
+        "meta": ("INSERT INTO meta (key, value) VALUES (?, 'x')", lambda i: (f"filler-{i}",)),
+        "certificates": (
+            "INSERT INTO certificates (arn, ca_arn, serial, der, subject, template_arn, "
+            "issued_at, not_before, not_after, available_at) "
+            "VALUES (?, 'filler', ?, x'00', 'CN=filler', 'filler', 0, 0, 0, 0)",
+            lambda i: (f"filler-{i}", format(i, "x")),
+        ),
+        "events": (
+            "INSERT INTO events (event_time, event_source, event_name, region, request_id) "
+            "VALUES (0, 'filler', 'Filler', 'us-east-1', ?)",
+            lambda i: (f"filler-{i}",),
+        ),
+    }
+    for table, (sql, values) in fillers.items():
+        for i in range(100_000):
+            try:
+                with pca.sandbox.store.write() as db:
+                    db.execute(sql, values(i))
+            except sqlite3.OperationalError as error:
+                assert "full" in str(error)
+                break
+        else:
+            pytest.fail(f"max_page_count never stopped {table} from growing")
+    yield pca, root, conn, pages
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    pca.sandbox.close()
+
+
+def _csr() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from pcanb.x509.csr import build_csr
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return build_csr(key, "full.example", ["DNS:full.example"]).public_bytes(
+        serialization.Encoding.PEM
+    )
+
+
+def test_a_full_disk_answers_service_unavailable_and_changes_nothing(full_disk):
+    import base64
+
+    pca, root, conn, _ = full_disk
+    box = pca.sandbox
+    with sqlite3.connect(box.store.path) as db:
+        count_before = db.execute("SELECT count(*) FROM certificates").fetchone()[0]
+    db.close()
+    request = {
+        "CertificateAuthorityArn": root.arn,
+        "Csr": base64.b64encode(_csr()).decode(),
+        "SigningAlgorithm": "SHA256WITHECDSA",
+        "Validity": {"Type": "DAYS", "Value": 1},
+    }
+    status, headers, body = box.handle(
+        "POST", URL, _target("IssueCertificate"), json.dumps(request).encode()
+    )
+    assert status == 503
+    document = json.loads(body)
+    assert document["__type"] == "ServiceUnavailable" == headers["x-amzn-ErrorType"]
+    assert "cannot write" in document["message"] and str(box.path) in document["message"]
+
+    # through boto3 it is a ClientError with that code (retries off so the test stays quick)
+    client = box.boto3_session().client("acm-pca", config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(ClientError) as excinfo:
+        client.issue_certificate(
+            CertificateAuthorityArn=root.arn,
+            Csr=_csr(),
+            SigningAlgorithm="SHA256WITHECDSA",
+            Validity={"Type": "DAYS", "Value": 1},
+        )
+    assert excinfo.value.response["Error"]["Code"] == "ServiceUnavailable"
+
+    with sqlite3.connect(box.store.path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM certificates").fetchone()[0] == count_before
+    db.close()
+
+    # once there is room again the same sandbox carries on
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    leaf = pca.issue(root, common_name="room-again.example", days=1)
+    assert leaf.common_name == "room-again.example"
+
+
+def test_a_sandbox_directory_that_cannot_be_created_is_a_clear_error(tmp_path):
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    with read_only(parent), pytest.raises(SandboxStorageError) as excinfo:
+        Sandbox(parent / "deeper" / "sandbox")
+    assert "cannot be created" in str(excinfo.value)
