@@ -27,6 +27,9 @@ _CERT_ARN = re.compile(_CA_ARN.pattern[:-1] + r"/certificate/([0-9a-f]{1,64})$")
 
 # Private keys this process has loaded, by CA ARN; keys never change once a CA exists.
 _KEY_CACHE: dict[str, Any] = {}
+# Parsed CA certificates by CA ARN, with the PEM they were parsed from (a CA's certificate can
+# change: import, renewal).
+_CERT_CACHE: dict[str, tuple[str, x509.Certificate]] = {}
 
 
 @dataclass
@@ -114,7 +117,14 @@ class CaRecord:
 
     @cached_property
     def certificate(self) -> x509.Certificate | None:
-        return x509.load_pem_x509_certificate(self.cert_pem.encode()) if self.cert_pem else None
+        if not self.cert_pem:
+            return None
+        # One parsed object per CA certificate (its extensions are parsed once, too).
+        cached = _CERT_CACHE.get(self.arn)
+        if cached is None or cached[0] != self.cert_pem:
+            cached = (self.cert_pem, x509.load_pem_x509_certificate(self.cert_pem.encode()))
+            _CERT_CACHE[self.arn] = cached
+        return cached[1]
 
     def status(self, now: datetime) -> str:
         """The status AWS would report now (CREATING and EXPIRED are derived from time)."""
