@@ -153,14 +153,14 @@ class Wire:
             )
         except ServiceError as error:
             return self._failed(operation, region, access_key, request_id, params, error)
-        except (
-            Exception
-        ) as exc:  # a bug, not the caller's mistake: answer as AWS does, keep the trace
+        except Exception as exc:
+            # The file system refused the write (read-only, full): the caller can act on that.
             if is_storage_failure(exc):
                 error = ServiceError(
                     "ServiceUnavailable", storage_message(self.sandbox.store.path, exc), 503
                 )
                 return self._failed(operation, region, access_key, request_id, params, error)
+            # Otherwise a bug, not the caller's mistake: answer as AWS does, keep the trace.
             logger.exception("sandbox failure in %s", operation)
             error = ServiceError(
                 "InternalFailure",
