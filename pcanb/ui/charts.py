@@ -183,7 +183,7 @@ def _wide(counts: pd.DataFrame, top: int) -> pd.DataFrame:
     """period × group counts, the ``top`` largest groups kept and the rest summed as ``other``."""
     wide = counts.pivot_table(index="period", columns="group", values="count", aggfunc="sum")
     wide = wide.fillna(0)
-    order = wide.sum().sort_values(ascending=False).index
+    order = wide.sum().sort_values(ascending=False, kind="stable").index  # ties: by name
     wide = wide[order]
     if wide.shape[1] > top:
         kept = wide.iloc[:, : top - 1].copy()
@@ -356,6 +356,19 @@ def _validity_bars(
     return bars[["label", "band", "count", "start", "end", "low", "high"]]
 
 
+def time_window(first: float, last: float, now: pd.Timestamp) -> tuple[float, float]:
+    """The x range (date numbers) of the expiry charts: from the first date (at least 30 days
+    before now) to the last one, but no further than a year after now or twice the history
+    shown, so that now and the 30/60/90-day bands stay legible next to 10-year certificates."""
+    (now_x,) = _num([now])
+    if not (np.isfinite(first) and np.isfinite(last)):
+        return now_x - 30, now_x + 365
+    left = min(first, now_x - 30)
+    right = min(max(last, now_x + 100), now_x + max(365.0, 2 * (now_x - left)))
+    span = right - left
+    return left - 0.01 * span, right + 0.05 * span  # room at the right for the labels
+
+
 def _draw_validity(
     ax: Axes,
     bars: pd.DataFrame,
@@ -363,8 +376,12 @@ def _draw_validity(
     bands: tuple[int, ...],
     total: int,
     title: str | None,
+    window: tuple[float, float] | None = None,
 ) -> None:
     from matplotlib.patches import Patch
+
+    left, right = window or time_window(bars["low"].min(), bars["high"].max(), now)
+    ax.set_xlim(left, right)
 
     colors = dict(zip(band_labels(bands), BAND_COLORS, strict=False))
     y = np.arange(len(bars))
@@ -372,8 +389,8 @@ def _draw_validity(
     grouped_by = bars.attrs.get("grouped_by")
     if grouped_by:
         ax.hlines(y, bars["low"], bars["high"], colors=bar_colors, linewidth=1.2, zorder=2)
-    ax.barh(y, bars["end"] - bars["start"], left=bars["start"], height=0.68, color=bar_colors,
-            linewidth=0, zorder=3)  # fmt: skip
+    widths = np.maximum(bars["end"] - bars["start"], 0.004 * (right - left))  # a 1-day bar shows
+    ax.barh(y, widths, left=bars["start"], height=0.68, color=bar_colors, linewidth=0, zorder=3)
     ax.set_yticks(y, list(bars["label"]), fontsize=8 if len(bars) <= 25 else 7)
     ax.set_ylim(len(bars) - 0.4, -0.6)
     (now_x,) = _num([now])
@@ -383,8 +400,30 @@ def _draw_validity(
         else:
             days = row.high - now_x
             note = "expired" if days < 0 else f"{days:,.0f} d"
-        ax.annotate(note, (row.high, yi), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=7, color="#333333", zorder=6)  # fmt: skip
+        if row.high > right:  # runs past the window: say so at its edge
+            ax.annotate(
+                f"{note} →",
+                (right, yi),
+                xytext=(-3, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="white",
+                weight="bold",
+                zorder=6,
+            )
+        else:
+            ax.annotate(
+                note,
+                (row.high, yi),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color="#333333",
+                zorder=6,
+            )
     _bands(ax, now, bands)
     _now_line(ax, now)
     _style(ax, grid_axis="x")
@@ -402,11 +441,21 @@ def _draw_validity(
         if grouped_by:
             title += f", grouped by expiry {grouped_by}"
     ax.set_title(title, fontsize=11, loc="left")
-    if grouped_by:
-        ax.text(
-            1.01, 0.0, "bar: median notBefore\nto median notAfter\nline: full range\nnumber: certificates",
-            transform=ax.transAxes, fontsize=7, va="bottom", color="#444444",
+    if grouped_by:  # how to read a group, in a second legend below the first
+        from matplotlib.lines import Line2D
+
+        first = ax.get_legend()
+        ax.legend(
+            handles=[
+                Patch(color="#777777", label="median notBefore\n→ median notAfter"),
+                Line2D([], [], color="#777777", linewidth=1.2, label="earliest notBefore\n→ latest notAfter"),
+                Line2D([], [], linestyle="none", marker="$n$", color="#333333", label="certificates"),
+            ],
+            title="each group", loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
+            fontsize=7, title_fontsize=8,
         )  # fmt: skip
+        if first is not None:
+            ax.add_artist(first)
     if not total:
         ax.text(0.5, 0.5, "nothing to show", transform=ax.transAxes, ha="center")
 
@@ -451,15 +500,35 @@ def expiry_histogram(
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Certificates expiring per week (Monday to Sunday, UTC), coloured by band, with a now line."""
+    """Certificates expiring per week (Monday to Sunday, UTC), coloured by band, with a now line.
+
+    The time axis stops a year after now (or at twice the history shown); how many
+    certificates expire later is written at the right edge.
+    """
+    return _histogram(frame, as_utc(now), tuple(bands), include_revoked, title, ax, None)
+
+
+def _histogram(
+    frame: pd.DataFrame,
+    moment: pd.Timestamp,
+    bands: tuple[int, ...],
+    include_revoked: bool,
+    title: str | None,
+    ax: Axes | None,
+    window: tuple[float, float] | None,
+) -> Axes:
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
-    moment, bands = as_utc(now), tuple(bands)
     rows = _validity_rows(frame, include_revoked)
     weekly = expiry_by_week(rows, now=moment, bands=bands, include_revoked=True)
     colors = dict(zip(band_labels(bands), BAND_COLORS, strict=False))
     ax = _new_axes(ax, (10, 3.2))
+    weeks = _num(weekly["week"]) if len(weekly) else np.array([])
+    left, right = window or time_window(
+        weeks.min() if len(weeks) else np.nan, weeks.max() + 7 if len(weeks) else np.nan, moment
+    )
+    ax.set_xlim(left, right)
     present: list[str] = []
     if not weekly.empty:
         wide = weekly.pivot_table(
@@ -468,6 +537,13 @@ def expiry_histogram(
         present = [b for b in band_labels(bands) if b in wide.columns]
         wide = wide.reindex(columns=present).fillna(0)
         _stack(ax, wide, 7 * 0.85, [colors[b] for b in present], +1, "")
+        later = int(weekly.loc[weeks > right, "count"].sum())
+        if later:
+            ax.annotate(
+                f"{later:,} more expire later →", (1.0, 1.0), xycoords="axes fraction",
+                xytext=(-3, -3), textcoords="offset points", ha="right", va="top", fontsize=8,
+                color="#333333",
+            )  # fmt: skip
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _bands(ax, moment, bands)
     _now_line(ax, moment)
@@ -514,8 +590,9 @@ def expiry(
             raise PcanbError("expiry(ax=...) takes two Axes: (validity, histogram)")
         upper, lower = ax
         fig = upper.figure
-    _draw_validity(upper, bars, moment, bands, int(bars["count"].sum()), None)
-    expiry_histogram(frame, now=moment, bands=bands, include_revoked=include_revoked, ax=lower)
+    window = time_window(bars["low"].min(), bars["high"].max(), moment)
+    _draw_validity(upper, bars, moment, bands, int(bars["count"].sum()), None, window)
+    _histogram(frame, moment, bands, include_revoked, None, lower, window)
     legend = lower.get_legend()
     if legend is not None and upper.get_legend() is not None:
         legend.remove()
