@@ -58,3 +58,27 @@ def openssl() -> str:
 
 def run_openssl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+
+
+def acm_pca_bucket_policy(bucket: str) -> dict:
+    """The bucket policy AWS documents for CRLs and audit reports (acm-pca may write)."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "acm-pca.amazonaws.com"},
+        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+    }
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **create) -> str:
+    """Create bucket ``name`` (``create`` goes to CreateBucket) with a policy: the documented
+    acm-pca one by default, another dict, or none."""
+    import json
+
+    pca.s3.create_bucket(Bucket=name, **create)
+    if policy == "acm-pca":
+        policy = acm_pca_bucket_policy(name)
+    if policy is not None:
+        pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    return name

@@ -11,6 +11,7 @@ import sys
 import duckdb
 import pandas as pd
 import pytest
+from conftest import acm_pca_bucket_policy
 from test_analysis_activity import ACM, CA_A, CA_B, CLIENT, CODE, SERVER, record
 
 import pcanb
@@ -22,15 +23,7 @@ from pcanb.analysis.reports import AWS_FIELDS, read_audit_report
 from pcanb.errors import PcanbError
 
 BUCKET = "pki-audit"
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Service": "acm-pca.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-    }],
-}  # fmt: skip
+POLICY = acm_pca_bucket_policy(BUCKET)
 
 
 @pytest.fixture(scope="module")

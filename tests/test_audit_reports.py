@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import EC_CA, error_code
+from conftest import EC_CA, error_code, make_pca_bucket
 
 import pcanb
 from pcanb.analysis.reports import read_audit_report
@@ -34,25 +34,7 @@ REPORT_ID = re.compile(r"^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-
 
 def audit_bucket(pca, name: str = BUCKET) -> str:
     """A bucket whose policy lets acm-pca write reports (PutObject on objects, GetBucketAcl)."""
-    pca.s3.create_bucket(Bucket=name)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "acm-pca.amazonaws.com"},
-                "Action": [
-                    "s3:PutObject",
-                    "s3:PutObjectAcl",
-                    "s3:GetBucketAcl",
-                    "s3:GetBucketLocation",
-                ],
-                "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-            }
-        ],
-    }
-    pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-    return name
+    return make_pca_bucket(pca, name)
 
 
 def aws_time(moment: datetime) -> str:

@@ -7,11 +7,10 @@ The expected values are written out here from the AWS Private CA template defini
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import error_code
+from conftest import error_code, make_pca_bucket
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -68,15 +67,7 @@ def kind_of(name: str) -> str:
 
 
 def crl_bucket(pca, name: str) -> None:
-    pca.s3.create_bucket(Bucket=name)
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "acm-pca.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-    }
-    policy = {"Version": "2012-10-17", "Statement": [statement]}
-    pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    make_pca_bucket(pca, name)
 
 
 REVOCATION = {

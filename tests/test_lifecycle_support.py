@@ -5,7 +5,6 @@ Everything goes through the real botocore client the sandbox answers, as a user'
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import error_code
+from conftest import error_code, make_pca_bucket
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -208,15 +207,7 @@ def unvalidated_client(pca):
 
 def crl_bucket(pca, name: str = "crl-bucket") -> dict:
     """A bucket whose policy lets acm-pca write CRLs; returns an enabled CrlConfiguration."""
-    pca.s3.create_bucket(Bucket=name)
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "acm-pca.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-    }
-    policy = {"Version": "2012-10-17", "Statement": [statement]}
-    pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    make_pca_bucket(pca, name)
     return {
         "Enabled": True,
         "ExpirationInDays": 7,

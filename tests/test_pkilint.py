@@ -5,10 +5,10 @@ Accepted findings are listed with the reason; everything else at WARNING or abov
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from conftest import make_pca_bucket
 from pkilint import loader, pkix
 from pkilint.bin import lint_pkix_signer_signee_cert_chain as chain_linter
 from pkilint.pkix import certificate, crl, extension, name, ocsp
@@ -110,16 +110,7 @@ def issued(tmp_path_factory):
     """The main templates' output from one root → PathLen0 sub hierarchy, written as PEM/DER."""
     directory = tmp_path_factory.mktemp("pkilint")
     pca = pcanb.sandbox(directory / "sandbox")
-    pca.s3.create_bucket(Bucket=BUCKET)
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "acm-pca.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-    }
-    pca.s3.put_bucket_policy(
-        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    )
+    make_pca_bucket(pca, BUCKET)
     config = {
         "CrlConfiguration": {
             "Enabled": True,

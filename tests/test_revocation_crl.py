@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import run_openssl
+from conftest import make_pca_bucket, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
@@ -30,27 +29,7 @@ RFC5280_CODES = {
 }
 
 
-def make_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **create) -> None:
-    pca.s3.create_bucket(Bucket=name, **create)
-    if policy == "acm-pca":
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "acm-pca.amazonaws.com"},
-                    "Action": [
-                        "s3:PutObject",
-                        "s3:PutObjectAcl",
-                        "s3:GetBucketAcl",
-                        "s3:GetBucketLocation",
-                    ],
-                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-                }
-            ],
-        }
-    if policy is not None:
-        pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+make_bucket = make_pca_bucket
 
 
 def crl_config(bucket: str = BUCKET, **extra) -> dict:

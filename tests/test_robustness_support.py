@@ -7,6 +7,7 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
+from conftest import make_pca_bucket
 from cryptography import x509
 
 import pcanb
@@ -59,24 +60,7 @@ CHILD = textwrap.dedent(
 def crl_sandbox(path: Path) -> tuple[pcanb.Pca, str]:
     """A sandbox at ``path`` with a CRL bucket and an ACTIVE root CA publishing CRLs there."""
     pca = pcanb.sandbox(path)
-    pca.s3.create_bucket(Bucket=BUCKET)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "acm-pca.amazonaws.com"},
-                "Action": [
-                    "s3:PutObject",
-                    "s3:PutObjectAcl",
-                    "s3:GetBucketAcl",
-                    "s3:GetBucketLocation",
-                ],
-                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-            }
-        ],
-    }
-    pca.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    make_pca_bucket(pca, BUCKET)
     config = {
         "CrlConfiguration": {
             "Enabled": True,

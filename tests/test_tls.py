@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import make_pca_bucket
 
 import pcanb
 
@@ -157,21 +157,7 @@ def test_revoked_client_is_refused_with_a_crl(pki, tmp_path):
     files, _, _ = pki
     pca = pcanb.sandbox(tmp_path / "crl-sandbox")
     try:
-        pca.s3.create_bucket(Bucket="tls-crl")
-        statement = {
-            "Effect": "Allow",
-            "Principal": {"Service": "acm-pca.amazonaws.com"},
-            "Action": [
-                "s3:PutObject",
-                "s3:PutObjectAcl",
-                "s3:GetBucketAcl",
-                "s3:GetBucketLocation",
-            ],
-            "Resource": ["arn:aws:s3:::tls-crl", "arn:aws:s3:::tls-crl/*"],
-        }
-        pca.s3.put_bucket_policy(
-            Bucket="tls-crl", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-        )
+        make_pca_bucket(pca, "tls-crl")
         config = {
             "CrlConfiguration": {
                 "Enabled": True,

@@ -36,7 +36,7 @@ import pandas as pd
 from pcanb.analysis import activity as _activity
 from pcanb.analysis import athena
 from pcanb.analysis import expiry as _expiry
-from pcanb.analysis.reports import AWS_FIELDS, empty_report, read_audit_report
+from pcanb.analysis.reports import AWS_FIELDS, combine_reports, empty_report, read_audit_report
 from pcanb.errors import PcanbError
 
 _FORMATS = {".json": "JSON", ".csv": "CSV"}
@@ -162,7 +162,7 @@ class AuditReports:
         frames = list(self.batches())
         if not frames:
             return empty_report()
-        return newest_state(pd.concat(frames, ignore_index=True)).reset_index(drop=True)
+        return newest_state(combine_reports(frames)).reset_index(drop=True)
 
     # -- DuckDB -----------------------------------------------------------------------------------
 

@@ -237,8 +237,13 @@ class Engine:
             crl.publish(self, db, ctx, ca)
 
     def after_revocation_change(self, db, ctx: Context, ca: CaRecord) -> None:
-        """A new CRL configuration is applied by publishing a CRL under it."""
+        """A new CRL configuration is applied by publishing a CRL under it — once a CRL exists.
+
+        A CRL first appears with the first certificate that points to it (``after_issue``), so
+        turning CRLs on for a CA whose certificates carry no CDP writes nothing yet.
+        """
         if ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled"):
-            crl.publish(self, db, ctx, ca)
+            if "LastCrlAt" in ca.doc:
+                crl.publish(self, db, ctx, ca)
         else:
             crl.schedule(db, ca, None)

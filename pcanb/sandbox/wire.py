@@ -7,6 +7,7 @@ HTTP server both call it. This is the only sandbox module that knows botocore's 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -221,6 +222,8 @@ class Wire:
         import botocore.session
 
         core = botocore.session.Session()
+        # One loader per process: endpoints and service models are read from disk once.
+        core.register_component("data_loader", _data_loader())
         # Overrides on the config store win over the environment and the user's files, so a
         # stray AWS_PROFILE, AWS_ENDPOINT_URL or ~/.aws/config cannot reach the sandbox.
         store = core.get_component("config_store")
@@ -241,6 +244,13 @@ class Wire:
         session.events.register("before-send.acm-pca", self.before_send)
         session.events.register("before-send.s3", self.before_send)
         return session
+
+
+@functools.cache
+def _data_loader() -> Any:
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
 
 
 class _Raw(io.BytesIO):
