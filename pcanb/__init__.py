@@ -32,6 +32,7 @@ __all__ = [
     "athena_sql",
     "charts",
     "connect",
+    "read_audit_report",
     "read_audit_reports",
     "sandbox",
 ]
@@ -44,6 +45,7 @@ _LAZY = {
     "Crl": "pcanb.x509.decode",
     "CertificateAuthority": "pcanb.aws.objects",
     "IssuedCertificate": "pcanb.aws.objects",
+    "read_audit_report": "pcanb.analysis.reports",
     "read_audit_reports": "pcanb.analysis.datasets",
     "athena_sql": "pcanb.analysis.athena",
 }
