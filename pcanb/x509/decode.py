@@ -57,7 +57,32 @@ def _hex(data: bytes | None) -> str | None:
 
 
 def _colon_hex(data: bytes) -> str:
-    return ":".join(f"{b:02X}" for b in data)
+    return data.hex(":").upper()
+
+
+def _serial_hex(serial: int) -> str:
+    """:func:`~pcanb.vocab.serial_to_aws`, with ``bytes.hex`` doing the joining."""
+    if serial < 0:  # to_bytes refuses it: let serial_to_aws raise as it always has
+        return serial_to_aws(serial)
+    return serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big").hex(":")
+
+
+class _cached(cached_property):  # noqa: N801 - used as a decorator, like cached_property
+    """``functools.cached_property`` without the lock Python 3.11 takes on every first read.
+
+    The decoded objects are immutable, so two threads racing on a first read compute the same
+    value; the lock only costs time (and was removed from the standard library in 3.12).
+    """
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        cache = instance.__dict__
+        try:
+            return cache[self.attrname]
+        except KeyError:
+            value = cache[self.attrname] = self.func(instance)
+            return value
 
 
 def _utc(when: datetime | None) -> datetime:
@@ -72,8 +97,19 @@ def _common_name(name: x509.Name) -> str | None:
     return str(attributes[0].value) if attributes else None
 
 
+_GENERAL_NAME_PREFIXES: dict[type, str] = {
+    x509.DNSName: "DNS:",
+    x509.IPAddress: "IP:",
+    x509.RFC822Name: "email:",
+    x509.UniformResourceIdentifier: "URI:",
+}
+
+
 def _general_name(name: x509.GeneralName) -> str:
     """A GeneralName as OpenSSL prints it: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
+    prefix = _GENERAL_NAME_PREFIXES.get(type(name))
+    if prefix is not None:  # the common kinds, without the ABC isinstance chain below
+        return f"{prefix}{name.value}"
     if isinstance(name, x509.DNSName):
         return f"DNS:{name.value}"
     if isinstance(name, x509.IPAddress):
@@ -102,12 +138,25 @@ def _extensions_of(obj: Any) -> x509.Extensions:
         raise DecodeError(f"the extensions could not be decoded: {exc}") from None
 
 
+def _extension_values(obj: Any) -> dict[x509.ObjectIdentifier, Any]:
+    """The extension values of ``obj`` by OID, in one pass (the first one when an OID repeats)."""
+    values: dict[x509.ObjectIdentifier, Any] = {}
+    for ext in _extensions_of(obj):
+        values.setdefault(ext.oid, ext.value)
+    return values
+
+
+def _lookup(values: dict[x509.ObjectIdentifier, Any], cls: type) -> Any:
+    """The value of type ``cls`` in an :func:`_extension_values` dict, or ``None`` when absent."""
+    value = values.get(cls.oid)  # type: ignore[attr-defined]
+    if value is None or type(value) is cls or isinstance(value, cls):
+        return value
+    return None
+
+
 def _extension(obj: Any, cls: type) -> Any:
     """The value of the extension of type ``cls`` in ``obj``, or ``None`` when absent."""
-    try:
-        return _extensions_of(obj).get_extension_for_class(cls).value
-    except x509.ExtensionNotFound:
-        return None
+    return _lookup(_extension_values(obj), cls)
 
 
 def _extension_records(obj: Any) -> list[dict[str, Any]]:
@@ -122,8 +171,7 @@ def _extension_records(obj: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _sans(obj: Any) -> list[str]:
-    san = _extension(obj, x509.SubjectAlternativeName)
+def _san_strings(san: x509.SubjectAlternativeName | None) -> list[str]:
     return [_general_name(n) for n in san] if san is not None else []
 
 
@@ -224,12 +272,21 @@ class _Decoded(Generic[_X]):
         """The wrapped ``cryptography.x509`` object."""
         return self._x509
 
-    @cached_property
+    @_cached
+    def _extension_values(self) -> dict[x509.ObjectIdentifier, Any]:
+        # Every extension decoded once, by OID; every property below looks its value up here.
+        return _extension_values(self._x509)
+
+    def _ext(self, cls: type) -> Any:
+        """The value of the extension of type ``cls``, or ``None`` when absent."""
+        return _lookup(self._extension_values, cls)
+
+    @_cached
     def der(self) -> bytes:
         """The DER encoding."""
         return self._x509.public_bytes(serialization.Encoding.DER)  # type: ignore[attr-defined]
 
-    @cached_property
+    @_cached
     def pem(self) -> str:
         """The PEM encoding, as text."""
         pem = self._x509.public_bytes(serialization.Encoding.PEM)  # type: ignore[attr-defined]
@@ -327,7 +384,7 @@ class Certificate(_Decoded[x509.Certificate]):
         """End of validity, tz-aware UTC."""
         return self._x509.not_valid_after_utc
 
-    @cached_property
+    @_cached
     def _key(self) -> dict[str, Any]:
         return _key_fields(_public_key(self._x509), self._x509.public_key_algorithm_oid)
 
@@ -359,18 +416,18 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def sans(self) -> list[str]:
         """subjectAltName entries: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
-        return _sans(self._x509)
+        return _san_strings(self._ext(x509.SubjectAlternativeName))
 
     @property
     def dns_names(self) -> list[str]:
         """The dNSName entries of subjectAltName."""
-        san = _extension(self._x509, x509.SubjectAlternativeName)
+        san = self._ext(x509.SubjectAlternativeName)
         return san.get_values_for_type(x509.DNSName) if san is not None else []
 
     @property
     def key_usage(self) -> list[str]:
         """The keyUsage bits that are set, by cryptography's names (``digital_signature``…)."""
-        usage = _extension(self._x509, x509.KeyUsage)
+        usage = self._ext(x509.KeyUsage)
         if usage is None:
             return []
         names = [n for n in _KEY_USAGES[:7] if getattr(usage, n)]
@@ -381,41 +438,41 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def extended_key_usage(self) -> list[str]:
         """extendedKeyUsage purposes (``serverAuth``, ``clientAuth``, or the dotted OID)."""
-        eku = _extension(self._x509, x509.ExtendedKeyUsage)
+        eku = self._ext(x509.ExtendedKeyUsage)
         return [_oid_name(oid) for oid in eku] if eku is not None else []
 
     @property
     def is_ca(self) -> bool | None:
         """basicConstraints cA, or ``None`` when the extension is absent."""
-        bc = _extension(self._x509, x509.BasicConstraints)
+        bc = self._ext(x509.BasicConstraints)
         return bc.ca if bc is not None else None
 
     @property
     def path_length(self) -> int | None:
         """basicConstraints pathLenConstraint, or ``None``."""
-        bc = _extension(self._x509, x509.BasicConstraints)
+        bc = self._ext(x509.BasicConstraints)
         return bc.path_length if bc is not None else None
 
     @property
     def ski(self) -> str | None:
         """subjectKeyIdentifier as lowercase hex, or ``None``."""
-        ski = _extension(self._x509, x509.SubjectKeyIdentifier)
+        ski = self._ext(x509.SubjectKeyIdentifier)
         return _hex(ski.digest) if ski is not None else None
 
     @property
     def aki(self) -> str | None:
         """authorityKeyIdentifier keyIdentifier as lowercase hex, or ``None``."""
-        aki = _extension(self._x509, x509.AuthorityKeyIdentifier)
+        aki = self._ext(x509.AuthorityKeyIdentifier)
         return _hex(aki.key_identifier) if aki is not None else None
 
     @property
     def crl_urls(self) -> list[str]:
         """The URIs of the cRLDistributionPoints."""
-        points = _extension(self._x509, x509.CRLDistributionPoints)
+        points = self._ext(x509.CRLDistributionPoints)
         return [uri for dp in points or () for uri in _uris(dp.full_name)]
 
     def _access_urls(self, method: x509.ObjectIdentifier) -> list[str]:
-        aia = _extension(self._x509, x509.AuthorityInformationAccess)
+        aia = self._ext(x509.AuthorityInformationAccess)
         return _uris(d.access_location for d in aia or () if d.access_method == method)
 
     @property
@@ -428,17 +485,17 @@ class Certificate(_Decoded[x509.Certificate]):
         """The caIssuers URIs of authorityInfoAccess."""
         return self._access_urls(AuthorityInformationAccessOID.CA_ISSUERS)
 
-    @cached_property
+    @_cached
     def fingerprint_sha256(self) -> str:
         """SHA-256 fingerprint as OpenSSL prints it (``AB:CD:…``)."""
         return _colon_hex(self._x509.fingerprint(hashes.SHA256()))
 
-    @cached_property
+    @_cached
     def fingerprint_sha1(self) -> str:
         """SHA-1 fingerprint as OpenSSL prints it."""
         return _colon_hex(self._x509.fingerprint(hashes.SHA1()))
 
-    @cached_property
+    @_cached
     def is_self_signed(self) -> bool:
         """Subject equals issuer and the signature verifies with the certificate's own key."""
         if self._x509.subject != self._x509.issuer:
@@ -525,14 +582,14 @@ class Csr(_Decoded[x509.CertificateSigningRequest]):
     @property
     def sans(self) -> list[str]:
         """The requested subjectAltName entries (``DNS:x``, ``IP:…``)."""
-        return _sans(self._x509)
+        return _san_strings(self._ext(x509.SubjectAlternativeName))
 
     @property
     def public_key(self) -> PublicKey | None:
         """The public key (``None`` when cryptography does not support its type)."""
         return _public_key(self._x509)
 
-    @cached_property
+    @_cached
     def _key(self) -> dict[str, Any]:
         return _key_fields(_public_key(self._x509), None)
 
@@ -551,7 +608,7 @@ class Csr(_Decoded[x509.CertificateSigningRequest]):
         """The AWS KeyAlgorithm of the public key, or ``None``."""
         return self._key["key_algorithm"]
 
-    @cached_property
+    @_cached
     def is_signature_valid(self) -> bool:
         """True when the request is signed by the key it carries."""
         try:
@@ -686,19 +743,19 @@ class Crl(_Decoded[x509.CertificateRevocationList]):
     @property
     def crl_number(self) -> int | None:
         """The cRLNumber extension, or ``None``."""
-        number = _extension(self._x509, x509.CRLNumber)
+        number = self._ext(x509.CRLNumber)
         return number.crl_number if number is not None else None
 
     @property
     def aki(self) -> str | None:
         """authorityKeyIdentifier keyIdentifier as lowercase hex, or ``None``."""
-        aki = _extension(self._x509, x509.AuthorityKeyIdentifier)
+        aki = self._ext(x509.AuthorityKeyIdentifier)
         return _hex(aki.key_identifier) if aki is not None else None
 
     @property
     def issuing_distribution_point(self) -> list[str] | None:
         """The URIs of issuingDistributionPoint, or ``None`` when the extension is absent."""
-        idp = _extension(self._x509, x509.IssuingDistributionPoint)
+        idp = self._ext(x509.IssuingDistributionPoint)
         return _uris(idp.full_name) if idp is not None else None
 
     @property
