@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -34,6 +35,7 @@ from pcanb.x509.names import audit_subject
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 SHORT_LIVED_LIMIT = timedelta(days=7)
+_EARLIEST = datetime(1950, 1, 1)  # cryptography's earliest certificate time (naive UTC)
 _ISSUE_STATE_MESSAGE = "The certificate authority is not in a valid state for issuing certificates."
 
 
@@ -48,6 +50,11 @@ def serial_arn_suffix(serial: int) -> str:
 
 def parse_csr(data: bytes) -> x509.CertificateSigningRequest:
     """The CSR in a request (PEM, or DER); ``MalformedCSRException`` for anything wrong with it."""
+    return _load_csr(data)[0]
+
+
+def _load_csr(data: bytes) -> tuple[x509.CertificateSigningRequest, Any, x509.Name]:
+    """``parse_csr`` with the CSR's public key and subject, each extracted once."""
     try:
         if b"-----BEGIN" in data:
             csr = x509.load_pem_x509_csr(data)
@@ -74,11 +81,12 @@ def parse_csr(data: bytes) -> x509.CertificateSigningRequest:
         has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in csr.extensions)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedCSRException(f"The CSR extensions could not be parsed: {exc}") from None
-    if len(csr.subject) == 0 and not has_san:
+    subject = csr.subject
+    if len(subject) == 0 and not has_san:
         raise MalformedCSRException(
             "The CSR must contain a subject or a subject alternative name; it has neither."
         )
-    return csr
+    return csr, public_key, subject
 
 
 def _existing_by_token(db: sqlite3.Connection, ctx: Context, ca_arn: str, token: str) -> str | None:
@@ -101,7 +109,7 @@ def _check_status(ca: CaRecord, ctx: Context, template: Template | None) -> None
         raise InvalidStateException(_ISSUE_STATE_MESSAGE)
 
 
-def _check_ca_for_template(ca: CaRecord, template: Template, csr) -> None:
+def _check_ca_for_template(ca: CaRecord, template: Template, public_key: Any) -> None:
     if not template.is_root:
         return
     if ca.type != "ROOT":
@@ -112,7 +120,7 @@ def _check_ca_for_template(ca: CaRecord, template: Template, csr) -> None:
     own = ca.private_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    theirs = csr.public_key().public_bytes(
+    theirs = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     if own != theirs:
@@ -122,7 +130,7 @@ def _check_ca_for_template(ca: CaRecord, template: Template, csr) -> None:
         )
 
 
-def _check_validity(ca: CaRecord, ctx: Context, template, start, end) -> None:
+def _check_validity(ca: CaRecord, facts: _CaFacts, ctx: Context, template, start, end) -> None:
     if start >= end:
         raise InvalidArgsException(
             f"ValidityNotBefore ({start:%Y-%m-%dT%H:%M:%SZ}) must be earlier than the end of the "
@@ -130,9 +138,8 @@ def _check_validity(ca: CaRecord, ctx: Context, template, start, end) -> None:
         )
     if template.is_root:
         return
-    ca_cert = ca.certificate
-    assert ca_cert is not None
-    ca_end = ca_cert.not_valid_after_utc
+    ca_end = facts.not_after
+    assert ca_end is not None
     if end > ca_end:
         raise InvalidArgsException(
             f"The Validity ends at {end:%Y-%m-%dT%H:%M:%SZ}, after the certificate authority's "
@@ -150,13 +157,11 @@ def _check_validity(ca: CaRecord, ctx: Context, template, start, end) -> None:
         )
 
 
-def _check_path_length(ca: CaRecord, template) -> None:
+def _check_path_length(facts: _CaFacts, template) -> None:
     if not template.is_ca or template.is_root:
         return
-    assert ca.certificate is not None
-    try:
-        bc = ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
+    bc = facts.basic_constraints
+    if bc is None:
         return
     wanted = template.basic_constraints.path_length
     if bc.path_length is not None and (wanted is None or wanted >= bc.path_length):
@@ -169,12 +174,67 @@ def _check_path_length(ca: CaRecord, template) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _CaFacts:
+    """What issuance needs from a CA's key and certificate, worked out once per certificate."""
+
+    key_algorithm: str
+    issuer_public_key: Any
+    issuer_ski: bytes | None
+    issuer_name: x509.Name | None
+    not_after: datetime | None
+    basic_constraints: x509.BasicConstraints | None
+
+
+# By CA ARN: the certificate PEM the facts come from, and the facts (a CA's certificate can
+# change: import, renewal; its key never does).
+_FACTS: dict[str, tuple[str | None, _CaFacts]] = {}
+
+
+def _ca_facts(ca: CaRecord) -> _CaFacts:
+    cached = _FACTS.get(ca.arn)
+    if cached is not None and cached[0] == ca.cert_pem:
+        return cached[1]
+    key = ca.private_key
+    certificate = ca.certificate
+    bc = None
+    if certificate is not None:
+        try:
+            bc = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            bc = None
+    facts = _CaFacts(
+        key_algorithm=signing.key_algorithm(key),
+        issuer_public_key=key.public_key(),
+        issuer_ski=_ski(certificate),
+        issuer_name=None if certificate is None else certificate.subject,
+        not_after=None if certificate is None else certificate.not_valid_after_utc,
+        basic_constraints=bc,
+    )
+    _FACTS[ca.arn] = (ca.cert_pem, facts)
+    return facts
+
+
+_DEFAULT_TEMPLATE = "arn:{}:acm-pca:::template/EndEntityCertificate/V1"
+# Template names by template ARN (a handful of ARNs in practice; bounded all the same).
+_TEMPLATE_NAMES: dict[str, str | None] = {}
+
+
+def _template_name(template_arn: str) -> str | None:
+    try:
+        return _TEMPLATE_NAMES[template_arn]
+    except KeyError:
+        name = template_name(template_arn)
+        if len(_TEMPLATE_NAMES) >= 1024:
+            _TEMPLATE_NAMES.clear()
+        _TEMPLATE_NAMES[template_arn] = name
+        return name
+
+
 def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
-    template_arn = (
-        req.get("TemplateArn") or f"arn:{ctx.partition}:acm-pca:::template/EndEntityCertificate/V1"
-    )
-    name = template_name(template_arn)
+    template_arn = req.get("TemplateArn") or _DEFAULT_TEMPLATE.format(ctx.partition)
+    name = _template_name(template_arn)
     template = TEMPLATES[name] if name is not None else None
     _check_status(ca, ctx, template)  # the state first, then the arguments
     if template is None:
@@ -182,46 +242,56 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
             f"The template ARN {template_arn!r} does not name an AWS Private CA certificate "
             "template, e.g. arn:aws:acm-pca:::template/EndEntityCertificate/V1."
         )
-    csr = parse_csr(req["Csr"])
-    _check_ca_for_template(ca, template, csr)
+    csr, public_key, csr_subject = _load_csr(req["Csr"])
+    _check_ca_for_template(ca, template, public_key)
     token = req.get("IdempotencyToken")
     if token:
         existing = _existing_by_token(db, ctx, ca.arn, token)
         if existing:
             return {"CertificateArn": existing}
-    ca_key_algorithm = signing.key_algorithm(ca.private_key)
-    signing.check_family(ca_key_algorithm, req["SigningAlgorithm"])
+    facts = _ca_facts(ca)
+    signing.check_family(facts.key_algorithm, req["SigningAlgorithm"])
     end = validity.not_after(req["Validity"], ctx.now)
     start = validity.not_before(req.get("ValidityNotBefore"), ctx.now)
-    _check_validity(ca, ctx, template, start, end)
-    _check_path_length(ca, template)
+    _check_validity(ca, facts, ctx, template, start, end)
+    _check_path_length(facts, template)
     config = ca.doc["RevocationConfiguration"]
     inputs = IssueInputs(
         template=template,
         csr=csr,
         api_passthrough=req.get("ApiPassthrough"),
-        issuer_public_key=ca.private_key.public_key(),
-        issuer_ski=_ski(ca.certificate),
+        issuer_public_key=facts.issuer_public_key,
+        issuer_ski=facts.issuer_ski,
         crl_distribution_point=revocation_config.crl_distribution_point(
             config, ca.ca_id, ca.region, ca.doc.get("CrlPartition")
         ),
         ocsp_url=revocation_config.ocsp_url(config, ca.region),
+        public_key=public_key,
+        csr_subject=csr_subject,
     )
     subject = build_subject(inputs)
-    issuer = subject if template.is_root else ca.certificate.subject
+    issuer = subject if template.is_root else facts.issuer_name
     serial = new_serial()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(csr.public_key())
-        .serial_number(serial)
-        .not_valid_before(start)
-        .not_valid_after(end)
-    )
     try:
-        for extension, critical in build_extensions(inputs, subject):
-            builder = builder.add_extension(extension, critical=critical)
+        extensions = build_extensions(inputs, subject)
+        naive_start, naive_end = _naive_utc(start), _naive_utc(end)
+        if _EARLIEST <= naive_start <= naive_end:
+            # What the setters below build when their checks pass, in one step.
+            builder = x509.CertificateBuilder(
+                issuer, subject, public_key, serial, naive_start, naive_end, extensions
+            )
+        else:  # the setters raise the ValueError that explains the problem
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(subject)
+                .issuer_name(issuer)
+                .public_key(public_key)
+                .serial_number(serial)
+                .not_valid_before(start)
+                .not_valid_after(end)
+            )
+            for extension in extensions:
+                builder = builder.add_extension(extension.value, critical=extension.critical)
         certificate = signing.sign(builder, ca.private_key, req["SigningAlgorithm"])
     except ValueError as exc:
         raise InvalidArgsException(f"The certificate could not be built: {exc}") from None
@@ -239,6 +309,16 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     )  # fmt: skip
     engine.after_issue(db, ctx, ca)
     return {"CertificateArn": arn}
+
+
+def _naive_utc(time: datetime) -> datetime:
+    """A time as cryptography's builder stores it: naive, in UTC."""
+    zone = time.tzinfo
+    if zone is None:
+        return time
+    if zone is UTC:
+        return time.replace(tzinfo=None)
+    return time.replace(tzinfo=None) - (time.utcoffset() or timedelta())
 
 
 def _ski(certificate: x509.Certificate | None) -> bytes | None:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -22,6 +23,7 @@ from botocore.model import OperationModel, Shape
 from pcanb.sandbox.errors import ServiceError, ValidationException
 
 _MAX_REPORTED = 10
+_MATCHED_LIMIT = 4096
 
 
 @cache
@@ -65,77 +67,119 @@ def _path(parent: str, member: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-class _Checker:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
+def _fail(problems: list[str], value: Any, path: str, constraint: str) -> None:
+    shown = "null" if value is None else f"'{value}'"
+    if isinstance(value, dict | list):
+        shown = "the given value"
+    problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
 
-    def fail(self, value: Any, path: str, constraint: str) -> None:
-        shown = "null" if value is None else f"'{value}'"
-        if isinstance(value, dict | list):
-            shown = "the given value"
-        self.problems.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
-        )
 
-    def check(self, shape: Shape, value: Any, path: str) -> Any:
-        kind = shape.type_name
-        meta = shape.metadata
-        if kind == "structure":
+# A validator: (value, path, problems) -> the value to use (blobs decoded), problems appended.
+Validator = Callable[[Any, str, list[str]], Any]
+
+
+def _length_check(meta: dict) -> Callable[[Any, int, str, list[str]], None] | None:
+    """The min/max length rule of ``meta`` (``None`` when it has neither)."""
+    low, high = meta.get("min"), meta.get("max")
+    if low is None and high is None:
+        return None
+
+    def check(value: Any, size: int, path: str, problems: list[str]) -> None:
+        if low is not None and size < low:
+            _fail(problems, value, path, f"Member must have length greater than or equal to {low}")
+        if high is not None and size > high:
+            _fail(problems, value, path, f"Member must have length less than or equal to {high}")
+
+    return check
+
+
+def _member_path(parent: str, name: str) -> str:
+    return f"{parent}.{name}" if parent else name
+
+
+def _compile(shape: Shape, done: dict[str, Validator]) -> Validator:
+    """One validator for ``shape`` (compiled once; ``done`` breaks recursive shapes)."""
+    if shape.name in done:
+        return done[shape.name]
+    cell: list[Validator] = []
+    done[shape.name] = lambda value, path, problems: cell[0](value, path, problems)
+    validator = _build(shape, done)
+    cell.append(validator)
+    done[shape.name] = validator
+    return validator
+
+
+def _build(shape: Shape, done: dict[str, Validator]) -> Validator:
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        required = [(name, _path("", name)) for name in shape.required_members]
+        members = [
+            (name, _path("", name), _compile(member, done))
+            for name, member in shape.members.items()
+        ]
+
+        def structure(value: Any, path: str, problems: list[str]) -> Any:
             if not isinstance(value, dict):
-                self.fail(value, path, "Member must be a structure")
+                _fail(problems, value, path, "Member must be a structure")
                 return value
             out = dict(value)
-            for name in shape.required_members:
-                if value.get(name) is None:
-                    self.fail(None, _path(path, name), "Member must not be null")
-            for name, member in shape.members.items():
-                if value.get(name) is not None:
-                    out[name] = self.check(member, value[name], _path(path, name))
+            get = value.get
+            for name, child in required:
+                if get(name) is None:
+                    _fail(problems, None, _member_path(path, child), "Member must not be null")
+            for name, child, check in members:
+                item = get(name)
+                if item is not None:
+                    out[name] = check(item, f"{path}.{child}" if path else child, problems)
             return out
-        if kind == "list":
+
+        return structure
+    if kind == "list":
+        length = _length_check(meta)
+        element = _compile(shape.member, done)
+
+        def list_(value: Any, path: str, problems: list[str]) -> Any:
             if not isinstance(value, list):
-                self.fail(value, path, "Member must be a list")
+                _fail(problems, value, path, "Member must be a list")
                 return value
-            self._length(value, len(value), meta, path)
-            return [
-                self.check(shape.member, v, f"{path}.{i + 1}.member") for i, v in enumerate(value)
-            ]
-        if kind == "string":
-            if not isinstance(value, str):
-                self.fail(value, path, "Member must be a string")
-                return value
-            self._length(value, len(value), meta, path)
-            if shape.enum and value not in shape.enum:
-                self.fail(
-                    value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
-                )
-            elif "pattern" in meta and not _matcher(meta["pattern"])(value):
-                self.fail(
-                    value,
-                    path,
-                    f"Member must satisfy regular expression pattern: {meta['pattern']}",
-                )
-            return value
-        if kind in ("integer", "long"):
+            if length is not None:
+                length(value, len(value), path, problems)
+            return [element(v, f"{path}.{i + 1}.member", problems) for i, v in enumerate(value)]
+
+        return list_
+    if kind == "string":
+        return _string(shape, meta)
+    if kind in ("integer", "long"):
+        low, high = meta.get("min"), meta.get("max")
+
+        def number(value: Any, path: str, problems: list[str]) -> Any:
             if isinstance(value, bool) or not isinstance(value, int):
-                self.fail(value, path, "Member must be a number")
+                _fail(problems, value, path, "Member must be a number")
                 return value
-            if "min" in meta and value < meta["min"]:
-                self.fail(
-                    value, path, f"Member must have value greater than or equal to {meta['min']}"
+            if low is not None and value < low:
+                _fail(
+                    problems, value, path, f"Member must have value greater than or equal to {low}"
                 )
-            if "max" in meta and value > meta["max"]:
-                self.fail(
-                    value, path, f"Member must have value less than or equal to {meta['max']}"
-                )
+            if high is not None and value > high:
+                _fail(problems, value, path, f"Member must have value less than or equal to {high}")
             return value
-        if kind == "boolean":
+
+        return number
+    if kind == "boolean":
+
+        def boolean(value: Any, path: str, problems: list[str]) -> Any:
             if not isinstance(value, bool):
-                self.fail(value, path, "Member must be a boolean")
+                _fail(problems, value, path, "Member must be a boolean")
             return value
-        if kind == "blob":
+
+        return boolean
+    if kind == "blob":
+        length = _length_check(meta)
+
+        def blob(value: Any, path: str, problems: list[str]) -> Any:
             if not isinstance(value, str):
-                self.fail(value, path, "Member must be base64-encoded binary data")
+                _fail(problems, value, path, "Member must be base64-encoded binary data")
                 return value
             try:
                 data = base64.b64decode(value, validate=True)
@@ -143,35 +187,72 @@ class _Checker:
                 raise ServiceError(
                     "SerializationException", f"Member '{path}' is not valid base64."
                 ) from None
-            self._length(data, len(data), meta, path)
+            if length is not None:
+                length(data, len(data), path, problems)
             return data
-        if kind == "timestamp":
+
+        return blob
+    if kind == "timestamp":
+
+        def timestamp(value: Any, path: str, problems: list[str]) -> Any:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                self.fail(value, path, "Member must be a timestamp")
+                _fail(problems, value, path, "Member must be a timestamp")
             return value
+
+        return timestamp
+    return lambda value, path, problems: value
+
+
+def _string(shape: Shape, meta: dict) -> Validator:
+    length = _length_check(meta)
+    enum = shape.enum
+    allowed = frozenset(enum)
+    enum_rule = f"Member must satisfy enum value set: [{', '.join(enum)}]"
+    pattern = meta.get("pattern")
+    matcher = _matcher(pattern) if pattern is not None else None
+    pattern_rule = f"Member must satisfy regular expression pattern: {pattern}"
+    # Values that matched the pattern before (ARNs come back on every call); bounded.
+    matched: dict[str, None] = {}
+
+    def string(value: Any, path: str, problems: list[str]) -> Any:
+        if value.__class__ is not str and not isinstance(value, str):
+            _fail(problems, value, path, "Member must be a string")
+            return value
+        if length is not None:
+            length(value, len(value), path, problems)
+        if enum and value not in allowed:
+            _fail(problems, value, path, enum_rule)
+        elif matcher is not None and value not in matched:
+            if matcher(value):
+                if len(matched) >= _MATCHED_LIMIT:
+                    matched.clear()
+                matched[value] = None
+            else:
+                _fail(problems, value, path, pattern_rule)
         return value
 
-    def _length(self, value: Any, size: int, meta: dict, path: str) -> None:
-        if "min" in meta and size < meta["min"]:
-            self.fail(
-                value, path, f"Member must have length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and size > meta["max"]:
-            self.fail(value, path, f"Member must have length less than or equal to {meta['max']}")
+    return string
+
+
+@cache
+def _validator(operation: str) -> Validator | None:
+    """The compiled validator of an operation's input shape (``None``: the operation has none)."""
+    shape = operation_model(operation).input_shape
+    return None if shape is None else _compile(shape, {})
 
 
 def validate_request(operation: str, params: Any) -> dict[str, Any]:
     """Check ``params`` against the operation's input shape; return them with blobs decoded."""
-    model = operation_model(operation)
+    validator = _validator(operation)
     if not isinstance(params, dict):
         raise ServiceError("SerializationException", "The request body must be a JSON object.")
-    if model.input_shape is None:
+    if validator is None:
         return {}
-    checker = _Checker()
-    checked = checker.check(model.input_shape, params, "")
-    if checker.problems:
-        count = len(checker.problems)
+    problems: list[str] = []
+    checked = validator(params, "", problems)
+    if problems:
+        count = len(problems)
         noun = "error" if count == 1 else "errors"
-        detail = "; ".join(checker.problems[:_MAX_REPORTED])
+        detail = "; ".join(problems[:_MAX_REPORTED])
         raise ValidationException(f"{count} validation {noun} detected: {detail}")
     return checked

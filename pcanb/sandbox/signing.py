@@ -23,9 +23,16 @@ def check_family(key_algorithm: str, signing_algorithm: str) -> None:
         )
 
 
+# sign() keyword arguments by SigningAlgorithm (hash and padding objects are stateless).
+_SIGN_ARGUMENTS: dict[str, dict[str, Any]] = {}
+
+
 def sign(builder: Any, key: Any, signing_algorithm: str) -> Any:
     """Sign a cryptography builder with ``key`` as ``signing_algorithm`` prescribes."""
-    return builder.sign(key, **sign_arguments(signing_algorithm))
+    arguments = _SIGN_ARGUMENTS.get(signing_algorithm)
+    if arguments is None:
+        arguments = _SIGN_ARGUMENTS[signing_algorithm] = sign_arguments(signing_algorithm)
+    return builder.sign(key, **arguments)
 
 
 def ca_csr(key: Any, config: dict[str, Any]) -> x509.CertificateSigningRequest:

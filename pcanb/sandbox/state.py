@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -30,6 +31,23 @@ _KEY_CACHE: dict[str, Any] = {}
 # Parsed CA certificates by CA ARN, with the PEM they were parsed from (a CA's certificate can
 # change: import, renewal).
 _CERT_CACHE: dict[str, tuple[str, x509.Certificate]] = {}
+# Parsed CA documents by CA ARN: the stored JSON text and the parsed document, marshalled
+# (``marshal.loads`` gives every caller its own copy, a third of the cost of ``json.loads``).
+# Keyed by the text itself, so a row another process (or action) changed is parsed afresh.
+_DOC_CACHE: dict[str, tuple[str, bytes]] = {}
+
+
+def parse_doc(arn: str, raw: str) -> dict[str, Any]:
+    """The CA document stored as ``raw`` (a fresh dict the caller may change)."""
+    cached = _DOC_CACHE.get(arn)
+    if cached is not None and cached[0] == raw:
+        return marshal.loads(cached[1])
+    doc = json.loads(raw)
+    try:
+        _DOC_CACHE[arn] = (raw, marshal.dumps(doc))
+    except ValueError:  # not marshallable (cannot happen for JSON): parse every time
+        _DOC_CACHE.pop(arn, None)
+    return doc
 
 
 @dataclass
@@ -91,8 +109,9 @@ class CaRecord:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CaRecord:
+        arn = row["arn"]
         return cls(
-            row["seq"], row["arn"], row["account"], row["region"], json.loads(row["doc"]),
+            row["seq"], arn, row["account"], row["region"], parse_doc(arn, row["doc"]),
             row["key_der"], row["csr_pem"], row["cert_pem"], row["chain_pem"],
         )  # fmt: skip
 

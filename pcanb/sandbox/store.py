@@ -64,8 +64,16 @@ CREATE TABLE IF NOT EXISTS certificates (
     idempotency_token TEXT,
     UNIQUE (ca_arn, serial)
 );
-CREATE INDEX IF NOT EXISTS certificates_revoked ON certificates (ca_arn, revoked_at);
-CREATE INDEX IF NOT EXISTS certificates_by_token ON certificates (ca_arn, idempotency_token);
+-- Partial indexes: a new certificate (not revoked, usually without a token) enters neither, so
+-- an issuance writes two index pages fewer. The CRL query (revoked_at IS NOT NULL) and the
+-- idempotency lookup (idempotency_token = ?) still use them, and the audit report finds a CA's
+-- rows through UNIQUE (ca_arn, serial). Databases made before had full indexes: replaced.
+DROP INDEX IF EXISTS certificates_revoked;
+DROP INDEX IF EXISTS certificates_by_token;
+CREATE INDEX IF NOT EXISTS certificates_revoked_only ON certificates (ca_arn, revoked_at)
+    WHERE revoked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS certificates_with_token ON certificates (ca_arn, idempotency_token)
+    WHERE idempotency_token IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tags (
     ca_arn TEXT NOT NULL,
     key TEXT NOT NULL,

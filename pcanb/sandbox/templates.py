@@ -11,6 +11,7 @@ import base64
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -73,6 +74,28 @@ class Template:
     @property
     def is_root(self) -> bool:
         return self.family == "RootCACertificate"
+
+    @cached_property
+    def extensions(self) -> tuple[x509.Extension, ...]:
+        """The extensions the template itself defines (BasicConstraints, KeyUsage, EKU), built
+        once: they win over anything a request asks for."""
+        out = [
+            x509.Extension(
+                ExtensionOID.BASIC_CONSTRAINTS,
+                self.basic_constraints_critical,
+                self.basic_constraints,
+            )
+        ]
+        if self.key_usage is not None:
+            out.append(x509.Extension(ExtensionOID.KEY_USAGE, True, self.key_usage))
+        if self.extended_key_usage is not None:
+            eku = x509.ExtendedKeyUsage(list(self.extended_key_usage))
+            out.append(
+                x509.Extension(
+                    ExtensionOID.EXTENDED_KEY_USAGE, self.extended_key_usage_critical, eku
+                )
+            )
+        return tuple(out)
 
 
 def _family_definition(family: str) -> dict[str, Any]:
@@ -227,6 +250,9 @@ class IssueInputs:
     issuer_ski: bytes | None
     crl_distribution_point: str | None
     ocsp_url: str | None
+    #: The CSR's public key and subject when the caller already has them (parsed once).
+    public_key: Any = None
+    csr_subject: x509.Name | None = None
 
 
 Extensions = dict[ObjectIdentifier, tuple[x509.ExtensionType, bool]]
@@ -267,8 +293,17 @@ def _api_extensions(spec: Mapping[str, Any]) -> Extensions:
     return out
 
 
-def _csr_extensions(csr: x509.CertificateSigningRequest) -> Extensions:
-    return {e.oid: (e.value, e.critical) for e in csr.extensions}
+_ORDER = (
+    ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.CERTIFICATE_POLICIES,
+    ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+)  # fmt: skip
+_RANK = {oid: rank for rank, oid in enumerate(_ORDER)}
+
+
+def _rank(extension: x509.Extension) -> int:
+    return _RANK.get(extension.oid, 99)
 
 
 def build_subject(inputs: IssueInputs) -> x509.Name:
@@ -276,27 +311,58 @@ def build_subject(inputs: IssueInputs) -> x509.Name:
     api = inputs.api_passthrough or {}
     if inputs.template.api_passthrough and api.get("Subject"):
         return subject_to_name(api["Subject"])
-    return inputs.csr.subject
+    return inputs.csr_subject if inputs.csr_subject is not None else inputs.csr.subject
 
 
-def build_extensions(
-    inputs: IssueInputs, subject: x509.Name
-) -> list[tuple[x509.ExtensionType, bool]]:
+@lru_cache(maxsize=256)
+def _issuer_extensions(
+    issuer_ski: bytes, crl_distribution_point: str | None, ocsp_url: str | None
+) -> tuple[x509.Extension, ...]:
+    """AKI, CDP and AIA of a certificate a CA issues (the same for all of them, built once)."""
+    aki = x509.AuthorityKeyIdentifier(issuer_ski, None, None)
+    return _issuer_extension_list(aki, crl_distribution_point, ocsp_url)
+
+
+def _issuer_extension_list(
+    aki: x509.AuthorityKeyIdentifier, crl_distribution_point: str | None, ocsp_url: str | None
+) -> tuple[x509.Extension, ...]:
+    out = [x509.Extension(ExtensionOID.AUTHORITY_KEY_IDENTIFIER, False, aki)]
+    if crl_distribution_point is not None:
+        point = x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_distribution_point)], None, None, None
+        )
+        out.append(
+            x509.Extension(
+                ExtensionOID.CRL_DISTRIBUTION_POINTS, False, x509.CRLDistributionPoints([point])
+            )
+        )
+    if ocsp_url is not None:
+        access = x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        aia = x509.AuthorityInformationAccess([access])
+        out.append(x509.Extension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, False, aia))
+    return tuple(out)
+
+
+def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[x509.Extension]:
     """The issued certificate's extensions, in a stable order."""
     template = inputs.template
-    chosen: Extensions = {}
-    # Lowest precedence first; later layers overwrite.
-    csr_ext = _csr_extensions(inputs.csr)
-    if ExtensionOID.SUBJECT_ALTERNATIVE_NAME in csr_ext:
-        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = csr_ext[
-            ExtensionOID.SUBJECT_ALTERNATIVE_NAME
-        ]
+    chosen: dict[ObjectIdentifier, x509.Extension] = {}
+    # Lowest precedence first; later layers overwrite. The CSR gives its SAN, and everything
+    # with a CSRPassthrough template.
     if template.csr_passthrough:
-        chosen.update(csr_ext)
+        for extension in inputs.csr.extensions:
+            chosen[extension.oid] = extension
+    else:
+        for extension in inputs.csr.extensions:
+            if extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+                chosen[extension.oid] = extension
     api_ext: Extensions = {}
     if template.api_passthrough and inputs.api_passthrough:
         api_ext = _api_extensions(inputs.api_passthrough)
-        chosen.update(api_ext)
+        for value, critical in api_ext.values():
+            chosen[value.oid] = x509.Extension(value.oid, critical, value)
     # Fields that never come from a request, except an AKI the API gives a self-signed root
     # (RootCACertificate_APIPassthrough takes its AKI from the API).
     chosen.pop(ExtensionOID.SUBJECT_KEY_IDENTIFIER, None)
@@ -305,56 +371,26 @@ def build_extensions(
     if inputs.ocsp_url is not None:
         chosen.pop(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, None)
     # The template's own definitions win.
-    chosen[ExtensionOID.BASIC_CONSTRAINTS] = (
-        template.basic_constraints,
-        template.basic_constraints_critical,
-    )
-    if template.key_usage is not None:
-        chosen[ExtensionOID.KEY_USAGE] = (template.key_usage, True)
-    if template.extended_key_usage is not None:
-        chosen[ExtensionOID.EXTENDED_KEY_USAGE] = (
-            x509.ExtendedKeyUsage(list(template.extended_key_usage)),
-            template.extended_key_usage_critical,
-        )
-    public_key = inputs.csr.public_key()
-    chosen[ExtensionOID.SUBJECT_KEY_IDENTIFIER] = (
-        x509.SubjectKeyIdentifier.from_public_key(public_key),
+    for extension in template.extensions:
+        chosen[extension.oid] = extension
+    public_key = inputs.public_key if inputs.public_key is not None else inputs.csr.public_key()
+    chosen[ExtensionOID.SUBJECT_KEY_IDENTIFIER] = x509.Extension(
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
         False,
+        x509.SubjectKeyIdentifier.from_public_key(public_key),
     )
     if not template.is_root:
         if inputs.issuer_ski is not None:
-            aki = x509.AuthorityKeyIdentifier(inputs.issuer_ski, None, None)
+            issuer = _issuer_extensions(
+                inputs.issuer_ski, inputs.crl_distribution_point, inputs.ocsp_url
+            )
         else:
             aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(inputs.issuer_public_key)
-        chosen[ExtensionOID.AUTHORITY_KEY_IDENTIFIER] = (aki, False)
-        if inputs.crl_distribution_point is not None:
-            point = x509.DistributionPoint(
-                [x509.UniformResourceIdentifier(inputs.crl_distribution_point)], None, None, None
-            )
-            chosen[ExtensionOID.CRL_DISTRIBUTION_POINTS] = (
-                x509.CRLDistributionPoints([point]),
-                False,
-            )
-        if inputs.ocsp_url is not None:
-            access = x509.AccessDescription(
-                x509.AuthorityInformationAccessOID.OCSP,
-                x509.UniformResourceIdentifier(inputs.ocsp_url),
-            )
-            chosen[ExtensionOID.AUTHORITY_INFORMATION_ACCESS] = (
-                x509.AuthorityInformationAccess([access]),
-                False,
-            )
+            issuer = _issuer_extension_list(aki, inputs.crl_distribution_point, inputs.ocsp_url)
+        for extension in issuer:
+            chosen[extension.oid] = extension
     # RFC 5280 4.2.1.6: with an empty subject the SAN must be critical.
-    if ExtensionOID.SUBJECT_ALTERNATIVE_NAME in chosen and len(subject) == 0:
-        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = (
-            chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME][0],
-            True,
-        )
-    order = [
-        ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
-        ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-        ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.CERTIFICATE_POLICIES,
-        ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
-    ]  # fmt: skip
-    ranked = sorted(chosen.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
-    return [value for _, value in ranked]
+    san = chosen.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if san is not None and len(subject) == 0:
+        chosen[ExtensionOID.SUBJECT_ALTERNATIVE_NAME] = x509.Extension(san.oid, True, san.value)
+    return sorted(chosen.values(), key=_rank)
