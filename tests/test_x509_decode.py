@@ -320,6 +320,32 @@ def test_fingerprints_read_like_openssl(pki):
     assert len(leaf.fingerprint_sha1) == 59 and leaf.fingerprint_sha1.isupper()
 
 
+def test_fast_paths_agree_with_cryptography(pki):
+    """to_dict's one-pass shortcuts (kept DER, hashlib fingerprints, cached issuer names, key
+    fields and signature names) give what cryptography's own calls give, however decoded."""
+    rsa_key = rsa.generate_private_key(65537, 2048)
+    pss = padding.PSS(padding.MGF1(hashes.SHA256()), salt_length=32)
+    certs = [pki["root"], pki["sub"], pki["leaf"], _bare(rsa_key), _bare(rsa_key, rsa_padding=pss,
+             algorithm=hashes.SHA256()), _bare(mldsa.MLDSA44PrivateKey.generate())]  # fmt: skip
+    for cert in certs:
+        raw = cert.x509
+        for decoded in (cert, Certificate.from_der(cert.der), Certificate.from_pem(cert.pem)):
+            assert decoded.der == raw.public_bytes(serialization.Encoding.DER)
+            assert decoded.fingerprint_sha256 == raw.fingerprint(hashes.SHA256()).hex(":").upper()
+            assert decoded.fingerprint_sha1 == raw.fingerprint(hashes.SHA1()).hex(":").upper()
+            assert decoded.issuer == raw.issuer.rfc4514_string()
+            assert decoded.subject == raw.subject.rfc4514_string()
+            assert decoded.serial_hex == serial_to_aws(raw.serial_number)
+            assert decoded.to_dict() == cert.to_dict()
+    assert [c.signature_algorithm for c in certs[3:]] == [
+        "SHA256WITHRSA", "SHA256WITHRSA_PSS", "ML_DSA_44"
+    ]  # fmt: skip
+    leaf = pki["leaf"]
+    assert leaf.sans is not leaf.sans and leaf.dns_names == ["api.internal", "www.api.internal"]
+    leaf.sans.append("DNS:changed")  # the lists handed out are the caller's own
+    assert "DNS:changed" not in leaf.sans and "DNS:changed" not in leaf.to_dict()["sans"]
+
+
 def test_self_signed_means_subject_is_issuer_and_own_key_verifies(pki):
     assert pki["root"].is_self_signed is True
     assert pki["sub"].is_self_signed is False

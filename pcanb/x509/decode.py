@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,9 +11,9 @@ from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, SignatureAlgorithmOID
 
 from pcanb.errors import DecodeError
 from pcanb.vocab import serial_to_aws
@@ -67,7 +68,7 @@ def _serial_hex(serial: int) -> str:
     return serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big").hex(":")
 
 
-class _cached(cached_property):  # noqa: N801 - used as a decorator, like cached_property
+class _cached(cached_property):
     """``functools.cached_property`` without the lock Python 3.11 takes on every first read.
 
     The decoded objects are immutable, so two threads racing on a first read compute the same
@@ -83,6 +84,39 @@ class _cached(cached_property):  # noqa: N801 - used as a decorator, like cached
         except KeyError:
             value = cache[self.attrname] = self.func(instance)
             return value
+
+
+def _tlv(der: bytes, pos: int, tag: int) -> tuple[int, int]:
+    """(start of the contents, end) of the DER element at ``pos``, which must have ``tag``."""
+    if der[pos] != tag:
+        raise ValueError(f"expected tag {tag:#x} at {pos}")
+    length = der[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    return pos, pos + length
+
+
+def _issuer_der(der: bytes) -> bytes | None:
+    """The encoded issuer Name of a DER certificate, or ``None`` when it cannot be found."""
+    try:
+        pos = _tlv(der, 0, 0x30)[0]  # Certificate
+        pos = _tlv(der, pos, 0x30)[0]  # TBSCertificate
+        if der[pos] == 0xA0:  # [0] version
+            pos = _tlv(der, pos, 0xA0)[1]
+        pos = _tlv(der, pos, 0x02)[1]  # serialNumber
+        pos = _tlv(der, pos, 0x30)[1]  # signature AlgorithmIdentifier
+        return der[pos : _tlv(der, pos, 0x30)[1]]  # issuer
+    except (IndexError, ValueError):
+        return None
+
+
+# Issuer Name (as encoded) → (Name, RFC 4514 text): the certificates of one CA share an issuer,
+# and building a Name and its text is a good part of decoding a certificate.
+_ISSUERS: dict[bytes, tuple[x509.Name, str]] = {}
+_ISSUERS_MAX = 1024
 
 
 def _utc(when: datetime | None) -> datetime:
@@ -146,19 +180,6 @@ def _extension_values(obj: Any) -> dict[x509.ObjectIdentifier, Any]:
     return values
 
 
-def _lookup(values: dict[x509.ObjectIdentifier, Any], cls: type) -> Any:
-    """The value of type ``cls`` in an :func:`_extension_values` dict, or ``None`` when absent."""
-    value = values.get(cls.oid)  # type: ignore[attr-defined]
-    if value is None or type(value) is cls or isinstance(value, cls):
-        return value
-    return None
-
-
-def _extension(obj: Any, cls: type) -> Any:
-    """The value of the extension of type ``cls`` in ``obj``, or ``None`` when absent."""
-    return _lookup(_extension_values(obj), cls)
-
-
 def _extension_records(obj: Any) -> list[dict[str, Any]]:
     return [
         {
@@ -175,8 +196,24 @@ def _san_strings(san: x509.SubjectAlternativeName | None) -> list[str]:
     return [_general_name(n) for n in san] if san is not None else []
 
 
+# Signature algorithm OID → AWS SigningAlgorithm, for every OID but RSASSA-PSS (whose digest is
+# in its parameters): cryptography derives the digest and parameters of the others from the OID.
+_SIGNATURE_ALGORITHMS: dict[x509.ObjectIdentifier, str | None] = {}
+
+
 def _signature_algorithm(obj: Any) -> str | None:
     """The AWS SigningAlgorithm of a certificate, CSR or CRL signature, when there is one."""
+    oid = obj.signature_algorithm_oid
+    if oid == SignatureAlgorithmOID.RSASSA_PSS:
+        return _signature_algorithm_uncached(obj)
+    try:
+        return _SIGNATURE_ALGORITHMS[oid]
+    except KeyError:
+        name = _SIGNATURE_ALGORITHMS[oid] = _signature_algorithm_uncached(obj)
+        return name
+
+
+def _signature_algorithm_uncached(obj: Any) -> str | None:
     try:
         digest = obj.signature_hash_algorithm
         parameters = obj.signature_algorithm_parameters
@@ -200,13 +237,39 @@ def _key_fields(key: PublicKey | None, algorithm_oid: x509.ObjectIdentifier | No
     if key is None:
         key_type = _oid_name(algorithm_oid) if algorithm_oid is not None else None
         return {"key_type": key_type, "key_size": None, "curve": None, "key_algorithm": None}
-    key_type, key_size, curve = key_description(key)
-    return {
-        "key_type": key_type,
-        "key_size": key_size,
-        "curve": curve,
-        "key_algorithm": key_algorithm_of(key),
-    }
+    # What key_description and key_algorithm_of say depends on the key's class and on its size
+    # (RSA) or curve class (EC) alone: work it out once per such pair, not per certificate.
+    key_class = type(key)
+    kind = _KEY_KINDS.get(key_class)
+    if kind is None:
+        kind = _KEY_KINDS[key_class] = (
+            "rsa"
+            if isinstance(key, rsa.RSAPublicKey)
+            else "ec"
+            if isinstance(key, ec.EllipticCurvePublicKey)
+            else "other"
+        )
+    memo_key = (
+        (key_class, key.key_size)
+        if kind == "rsa"
+        else (key_class, type(key.curve))
+        if kind == "ec"
+        else key_class
+    )
+    fields = _KEY_FIELDS.get(memo_key)
+    if fields is None:
+        key_type, key_size, curve = key_description(key)
+        fields = _KEY_FIELDS[memo_key] = {
+            "key_type": key_type,
+            "key_size": key_size,
+            "curve": curve,
+            "key_algorithm": key_algorithm_of(key),
+        }
+    return fields
+
+
+_KEY_KINDS: dict[type, str] = {}
+_KEY_FIELDS: dict[Any, dict[str, Any]] = {}
 
 
 def _load_error(what: str, form: str, exc: Exception) -> DecodeError:
@@ -257,9 +320,13 @@ class _Decoded(Generic[_X]):
             raise TypeError("DER data must be bytes; for text use from_pem() or load()")
         raw = _as_bytes(data, "DER data")
         try:
-            return cls(cls._load_der_fn(raw))
+            decoded = cls(cls._load_der_fn(raw))
         except ValueError as exc:
             raise _load_error(cls._what, "DER", exc) from None
+        # cryptography accepts DER only (no BER, no trailing bytes) and public_bytes() writes
+        # back exactly what it parsed: the bytes given are the DER, without re-encoding them.
+        decoded.__dict__["der"] = raw
+        return decoded
 
     @classmethod
     def load(cls, data: bytes | str) -> Self:
@@ -279,7 +346,10 @@ class _Decoded(Generic[_X]):
 
     def _ext(self, cls: type) -> Any:
         """The value of the extension of type ``cls``, or ``None`` when absent."""
-        return _lookup(self._extension_values, cls)
+        value = self._extension_values.get(cls.oid)  # type: ignore[attr-defined]
+        if value is None or type(value) is cls or isinstance(value, cls):
+            return value
+        return None
 
     @_cached
     def der(self) -> bytes:
@@ -349,20 +419,42 @@ class Certificate(_Decoded[x509.Certificate]):
     _load_der_fn = staticmethod(x509.load_der_x509_certificate)
     _x509_type = x509.Certificate
 
+    # cryptography builds new Name objects on every .subject / .issuer read: build them once.
+    @_cached
+    def _subject(self) -> x509.Name:
+        return self._x509.subject
+
+    @_cached
+    def _issuer_and_text(self) -> tuple[x509.Name, str]:
+        encoded = _issuer_der(self.der)
+        found = _ISSUERS.get(encoded) if encoded is not None else None
+        if found is None:
+            name = self._x509.issuer
+            found = (name, name.rfc4514_string())
+            if encoded is not None:
+                if len(_ISSUERS) >= _ISSUERS_MAX:
+                    _ISSUERS.clear()
+                _ISSUERS[encoded] = found
+        return found
+
+    @property
+    def _issuer(self) -> x509.Name:
+        return self._issuer_and_text[0]
+
     @property
     def subject(self) -> str:
         """The subject as an RFC 4514 string (``CN=api.internal,O=Example``)."""
-        return self._x509.subject.rfc4514_string()
+        return self._subject.rfc4514_string()
 
     @property
     def issuer(self) -> str:
         """The issuer as an RFC 4514 string."""
-        return self._x509.issuer.rfc4514_string()
+        return self._issuer_and_text[1]
 
     @property
     def common_name(self) -> str | None:
         """The first commonName of the subject, if any."""
-        return _common_name(self._x509.subject)
+        return _common_name(self._subject)
 
     @property
     def serial(self) -> int:
@@ -372,7 +464,7 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def serial_hex(self) -> str:
         """The serial number as AWS prints it (``0a:1b:…``)."""
-        return serial_to_aws(self._x509.serial_number)
+        return _serial_hex(self._x509.serial_number)
 
     @property
     def not_before(self) -> datetime:
@@ -416,13 +508,24 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def sans(self) -> list[str]:
         """subjectAltName entries: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
-        return _san_strings(self._ext(x509.SubjectAlternativeName))
+        return list(self._san[0])
 
     @property
     def dns_names(self) -> list[str]:
         """The dNSName entries of subjectAltName."""
+        return list(self._san[1])
+
+    @_cached
+    def _san(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        # One pass over subjectAltName for both sans and dns_names.
         san = self._ext(x509.SubjectAlternativeName)
-        return san.get_values_for_type(x509.DNSName) if san is not None else []
+        if san is None:
+            return (), ()
+        names = list(san)
+        dns = tuple(
+            n.value for n in names if type(n) is x509.DNSName or isinstance(n, x509.DNSName)
+        )
+        return tuple(_general_name(n) for n in names), dns
 
     @property
     def key_usage(self) -> list[str]:
@@ -488,17 +591,18 @@ class Certificate(_Decoded[x509.Certificate]):
     @_cached
     def fingerprint_sha256(self) -> str:
         """SHA-256 fingerprint as OpenSSL prints it (``AB:CD:…``)."""
-        return _colon_hex(self._x509.fingerprint(hashes.SHA256()))
+        # Certificate.fingerprint() re-encodes the DER on every call: hash the cached DER instead.
+        return _colon_hex(hashlib.sha256(self.der).digest())
 
     @_cached
     def fingerprint_sha1(self) -> str:
         """SHA-1 fingerprint as OpenSSL prints it."""
-        return _colon_hex(self._x509.fingerprint(hashes.SHA1()))
+        return _colon_hex(hashlib.sha1(self.der).digest())
 
     @_cached
     def is_self_signed(self) -> bool:
         """Subject equals issuer and the signature verifies with the certificate's own key."""
-        if self._x509.subject != self._x509.issuer:
+        if self._subject != self._issuer:
             return False
         return self.is_issued_by(self)
 
