@@ -128,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--certs", type=int, default=100_000)
     parser.add_argument("--issued", type=int, default=2_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 certificates, 500 issued")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.certs, args.issued = 20_000, 500
     issued = min(args.issued, args.certs)
 
     with tempfile.TemporaryDirectory(prefix="pcanb-audit-generate-") as tmp:
