@@ -223,11 +223,8 @@ def test_unknown_ca(client, root):
         assert error_code(excinfo) == "ResourceNotFoundException"
 
 
-def test_creating_ca_refuses_every_permission_action(pca, client):
-    pca.sandbox.configure(creation_delay=60)
-    arn = pending_ca(client)
-    status = client.describe_certificate_authority(CertificateAuthorityArn=arn)
-    assert status["CertificateAuthority"]["Status"] == "CREATING"
+def _every_permission_action_refused(client, arn: str, status: str) -> None:
+    """Create, list and delete all answer InvalidStateException naming ``status``."""
     for call in (
         lambda: client.create_permission(
             CertificateAuthorityArn=arn, Principal=ACM, Actions=ALL_ACTIONS
@@ -238,7 +235,15 @@ def test_creating_ca_refuses_every_permission_action(pca, client):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_code(excinfo) == "InvalidStateException"
-        assert "CREATING" in excinfo.value.response["Error"]["Message"]
+        assert status in excinfo.value.response["Error"]["Message"]
+
+
+def test_creating_ca_refuses_every_permission_action(pca, client):
+    pca.sandbox.configure(creation_delay=60)
+    arn = pending_ca(client)
+    status = client.describe_certificate_authority(CertificateAuthorityArn=arn)
+    assert status["CertificateAuthority"]["Status"] == "CREATING"
+    _every_permission_action_refused(client, arn, "CREATING")
     pca.sandbox.advance(minutes=2)
     assert permissions(client, arn) == []  # nothing was recorded while CREATING
 
@@ -247,17 +252,7 @@ def test_deleted_ca_refuses_every_permission_action(pca, client):
     arn = pending_ca(client)
     client.create_permission(CertificateAuthorityArn=arn, Principal=ACM, Actions=ALL_ACTIONS)
     client.delete_certificate_authority(CertificateAuthorityArn=arn, PermanentDeletionTimeInDays=7)
-    for call in (
-        lambda: client.create_permission(
-            CertificateAuthorityArn=arn, Principal=ACM, Actions=ALL_ACTIONS
-        ),
-        lambda: client.list_permissions(CertificateAuthorityArn=arn),
-        lambda: client.delete_permission(CertificateAuthorityArn=arn, Principal=ACM),
-    ):
-        with pytest.raises(ClientError) as excinfo:
-            call()
-        assert error_code(excinfo) == "InvalidStateException"
-        assert "DELETED" in excinfo.value.response["Error"]["Message"]
+    _every_permission_action_refused(client, arn, "DELETED")
     client.restore_certificate_authority(CertificateAuthorityArn=arn)
     # The grant made before the deletion is still there: the refused delete removed nothing.
     assert [p["Actions"] for p in permissions(client, arn)] == [ALL_ACTIONS]
