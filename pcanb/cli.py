@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -33,10 +34,46 @@ def _tour(args: argparse.Namespace) -> int:
 
     problems = verify_chain(leaf, list(leaf.chain), at=pca.now())
     say(f"   chain check: {problems or 'valid'}\n")
-    say("4. The CAs as a DataFrame")
+    say("4. Revocation: a CRL in S3 and an OCSP responder, as AWS publishes them")
+    bucket = "example-pki"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "acm-pca.amazonaws.com"},
+            "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        }],
+    }  # fmt: skip
+    pca.s3.create_bucket(Bucket=bucket)
+    pca.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    revocation = {
+        "CrlConfiguration": {
+            "Enabled": True, "S3BucketName": bucket, "ExpirationInDays": 7,
+            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
+        },
+        "OcspConfiguration": {"Enabled": True},
+    }  # fmt: skip
+    web = pca.create_subordinate_ca(
+        parent=root, common_name="Example Web CA", revocation_configuration=revocation
+    )
+    lost = pca.issue(web, common_name="laptop.example.internal", days=30)
+    pca.revoke(lost, "KEY_COMPROMISE")
+    say(f"   CDP {lost.crl_urls[0]}\n   AIA {lost.ocsp_urls[0]}")
+    say(f"   {pca.check_revocation(lost)!r}")
+    crl_file = pca.sandbox.path / "s3" / bucket / "crl" / f"{web.ca_id}.crl"
+    say(f"   the CRL as a file: openssl crl -inform DER -noout -text -in {crl_file}")
+    if args.path is None:
+        say("   (this sandbox is thrown away at the end: `pcanb tour --path DIR` keeps it)")
+    say("")
+    say("5. Audit: what did the web CA issue and revoke? (the audit report, parsed)")
+    report = pca.audit_report(web, bucket=bucket)
+    say(report[["common_name", "serial_hex", "issued_at", "revoked_at", "revocation_reason"]])
+    say("")
+    say("6. The CAs as a DataFrame")
     frame = pca.list_certificate_authorities()
     say(frame[["common_name", "type", "status", "key_algorithm", "not_after", "monthly_cost_usd"]])
-    say("\n5. Time travel: the sandbox clock moves 11 years forward")
+    say("\n7. Time travel: the sandbox clock moves 11 years forward")
     pca.sandbox.advance(days=11 * 365)
     say(pca.list_certificate_authorities()[["common_name", "status", "days_to_expiry"]])
     return 0
