@@ -34,6 +34,8 @@ _CARD = (
     "background:transparent;font-family:var(--jp-ui-font-family,system-ui,sans-serif);"
     "font-size:13px;line-height:1.45;"
 )
+#: The font every card and wrapper uses (JupyterLab's UI font when there is one).
+FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.45;"
 _TITLE = "font-weight:600;font-size:14px;margin-bottom:6px;"
 _MONO = "font-family:var(--jp-code-font-family,monospace);font-size:12px;"
 _MUTED = "opacity:.7;"
@@ -68,6 +70,7 @@ def pill(text: str, tone: str = "info") -> Html:
         text,
         style=(
             "display:inline-block;margin-left:6px;padding:0 8px;border-radius:10px;"
+            "white-space:nowrap;"
             f"font-size:11px;font-weight:600;color:inherit;border:1px solid rgba({rgb},.75);"
             f"background:rgba({rgb},.16);"
         ),
@@ -195,6 +198,10 @@ def csr_card(csr: Csr) -> Html:
     return _card(csr.common_name or csr.subject or "(empty subject)", pills, table(rows))
 
 
+def _short_serial(serial_hex: str) -> str:
+    return serial_hex if len(serial_hex) <= 24 else f"{serial_hex[:11]}…{serial_hex[-8:]}"
+
+
 def _chain_row(index: int, cert: Certificate, last: int, now: datetime | None) -> Html:
     role = "root" if index == last and cert.is_self_signed else ("leaf" if index == 0 else "CA")
     arrow = h("span", "↳ ", style=_MUTED) if index else None
@@ -209,9 +216,10 @@ def _chain_row(index: int, cert: Certificate, last: int, now: datetime | None) -
         ),
         h("td", h("span", role, style=_MUTED), style=cell),
         h("td", validity_pill(cert, now), style=cell),
-        h("td", f"until {cert.not_after:%Y-%m-%d}", style=cell),
+        h("td", f"until {cert.not_after:%Y-%m-%d}", style=f"{cell}white-space:nowrap;"),
         h("td", cert.key_algorithm or cert.key_type, style=cell),
-        h("td", _mono(cert.serial_hex), style=cell),
+        # The serial is shortened here (the whole of it is in the tooltip and the cert's card).
+        h("td", _mono(_short_serial(cert.serial_hex)), title=cert.serial_hex, style=cell),
         style="background:transparent;",
     )
 

@@ -20,7 +20,9 @@ def authority_card(ca: Any) -> str:
     elif ca.csr is not None:
         parts.append(cards.csr_card(ca.csr))
     return h(
-        "div", *parts, style="border:1px solid #8888;border-radius:6px;padding:8px;max-width:60em"
+        "div",
+        *parts,
+        style=f"border:1px solid #8888;border-radius:6px;padding:8px;max-width:60em;{cards.FONT}",
     )
 
 
@@ -40,7 +42,7 @@ def issued_certificate_card(cert: Any) -> str:
     parts.append(cards.certificate_card(cert))
     if len(cert.chain):
         parts.append(cards.chain_card(cert.full_chain))
-    return h("div", *parts)
+    return h("div", *parts, style=cards.FONT)
 
 
 def register(ip: Any = None) -> bool:
