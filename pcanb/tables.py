@@ -45,14 +45,6 @@ AUDIT_REPORT_COLUMNS = _cols(
     "arn:string audit_report_id:string status:string s3_bucket:string s3_key:string "
     "created_at:datetime format:string"
 )
-#: Decoded certificates (Certificate.to_dict) as rows.
-CERTIFICATE_COLUMNS = _cols(
-    "arn:string common_name:string subject:string issuer:string serial_hex:string "
-    "not_before:datetime not_after:datetime days_to_expiry:Float64 key_algorithm:string "
-    "signature_algorithm:string is_ca:boolean path_length:Int64 sans:object key_usage:object "
-    "extended_key_usage:object ski:string aki:string crl_urls:object ocsp_urls:object "
-    "fingerprint_sha256:string"
-)
 
 
 def frame(records: Iterable[Mapping[str, Any]], columns: tuple[Column, ...]) -> pd.DataFrame:

@@ -212,8 +212,7 @@ class Arn:
 
 def serial_to_aws(serial: int) -> str:
     """A serial as AWS prints it in audit reports: lowercase hex bytes joined by colons."""
-    raw = serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big")
-    return ":".join(f"{b:02x}" for b in raw)
+    return serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big").hex(":")
 
 
 def parse_serial(text: str) -> int:

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 import pcanb
-from pcanb.aws.revocation import crl_entries
 
 REGION = "us-east-1"
 BUCKET = "crl-main"
@@ -495,10 +494,11 @@ def test_toolkit_crl_and_check_revocation(env):
     assert crl.is_revoked(bad.serial)
     assert not crl.is_revoked(good.serial)
     assert crl.is_signature_valid(sub.certificate)
-    frame = crl_entries(crl)
+    frame = crl.to_frame()
     row = frame[frame["serial_hex"] == bad.serial_hex]
     assert len(row) == 1
     assert row["reason"].iloc[0] == "superseded"
+    assert str(frame["revocation_date"].dtype) == "datetime64[us, UTC]"
 
     ok = pca.check_revocation(good)
     assert ok.revoked is False
@@ -507,6 +507,9 @@ def test_toolkit_crl_and_check_revocation(env):
     gone = pca.check_revocation(bad)
     assert gone.revoked is True
     assert "superseded" in gone.reasons[0].lower()
+    sources = gone.to_frame()
+    assert list(sources.columns) == ["source", "url", "revoked", "detail"]
+    assert sources.loc[0, "source"] == "CRL" and bool(sources.loc[0, "revoked"])
 
 
 def test_toolkit_crl_without_crl_config_explains(pca, root):

@@ -165,14 +165,13 @@ def validity_distribution(
     uppers = np.array([hi for _, _, hi in spec])
     index = np.searchsorted(uppers, days, side="left")
     counts = np.bincount(index, minlength=len(spec))[: len(spec)]
-    return pd.DataFrame(
-        {
-            "validity": pd.Series([label for label, _, _ in spec], dtype="string"),
-            "min_days": [lo for _, lo, _ in spec],
-            "max_days": [hi for _, _, hi in spec],
-            "count": counts.astype("int64"),
-        }
+    columns = (
+        pd.Series([label for label, _, _ in spec], dtype="string"),
+        [lo for _, lo, _ in spec],
+        [hi for _, _, hi in spec],
+        counts.astype("int64"),
     )
+    return pd.DataFrame(dict(zip(VALIDITY_COLUMNS, columns, strict=True)))
 
 
 def burst_stats(counts: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pcanb.errors import PcanbError
-from pcanb.vocab import TEMPLATE_NAMES, template_arn, template_name
+from pcanb.vocab import TEMPLATE_NAMES, template_arn
 
 
 def ca_arn(ca: Any) -> str:
@@ -53,10 +53,6 @@ def template(value: str | None) -> str | None:
             "(e.g. EndEntityServerAuthCertificate, SubordinateCACertificate_PathLen0)"
         )
     return template_arn(name)
-
-
-def template_label(arn: str | None) -> str | None:
-    return template_name(arn) if arn else None
 
 
 def tags(value: Mapping[str, str | None] | Iterable[Mapping[str, str]] | None) -> list[dict] | None:

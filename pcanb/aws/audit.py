@@ -19,9 +19,6 @@ from pcanb.vocab import AUDIT_REPORT_FORMATS
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
 
-#: AWS allows one audit report per CA every 30 minutes.
-REPORT_INTERVAL_MINUTES = 30
-
 
 class ReusedReportWarning(UserWarning):
     """A new audit report could not be requested yet, so the latest existing one was used."""

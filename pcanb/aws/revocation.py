@@ -70,7 +70,7 @@ def _crl_location(pca: Pca, authority: str) -> tuple[str, str]:
 
 
 def crl(pca: Pca, ca: Any) -> Crl:
-    """The CA's current CRL, read from its S3 bucket and decoded (entries via ``crl_entries``)."""
+    """The CA's current CRL, read from its S3 bucket and decoded (``.to_frame()`` lists the entries)."""
     bucket, key = _crl_location(pca, ca_arn(ca))
     try:
         body = pca.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -80,17 +80,6 @@ def crl(pca: Pca, ca: Any) -> Crl:
             "that points to it has been issued (and about 30 minutes after a revocation)"
         ) from None
     return Crl.load(body)
-
-
-def crl_entries(crl_: Crl) -> pd.DataFrame:
-    """A CRL's entries as a frame: serial_hex, revocation_date (UTC), reason."""
-    frame = pd.DataFrame(
-        crl_.entries, columns=["serial", "serial_hex", "revocation_date", "reason"]
-    )
-    frame["serial_hex"] = frame["serial_hex"].astype("string")
-    frame["reason"] = frame["reason"].astype("string")
-    frame["revocation_date"] = pd.to_datetime(frame["revocation_date"], utc=True)
-    return frame.drop(columns=["serial"])
 
 
 def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:

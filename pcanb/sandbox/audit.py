@@ -45,9 +45,8 @@ Record = tuple[str | None, ...]  # the values of FIELDS, in order; None where AW
 
 
 def _serial(hex_serial: str) -> str:
-    if len(hex_serial) % 2:
-        hex_serial = "0" + hex_serial
-    return ":".join(hex_serial[i : i + 2] for i in range(0, len(hex_serial), 2))
+    """The stored hex serial in AWS's colon form (as :func:`pcanb.vocab.serial_to_aws`)."""
+    return bytes.fromhex(hex_serial.zfill(len(hex_serial) + len(hex_serial) % 2)).hex(":")
 
 
 def records(db: sqlite3.Connection, ca_arn: str, account: str, now: float) -> list[Record]:

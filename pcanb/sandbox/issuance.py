@@ -48,13 +48,9 @@ def serial_arn_suffix(serial: int) -> str:
     return format(serial, "032x")
 
 
-def parse_csr(data: bytes) -> x509.CertificateSigningRequest:
-    """The CSR in a request (PEM, or DER); ``MalformedCSRException`` for anything wrong with it."""
-    return _load_csr(data)[0]
-
-
 def _load_csr(data: bytes) -> tuple[x509.CertificateSigningRequest, Any, x509.Name]:
-    """``parse_csr`` with the CSR's public key and subject, each extracted once."""
+    """The CSR in a request (PEM or DER) with its public key and subject, each extracted once;
+    ``MalformedCSRException`` for anything wrong with it."""
     try:
         if b"-----BEGIN" in data:
             csr = x509.load_pem_x509_csr(data)

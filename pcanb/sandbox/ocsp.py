@@ -17,6 +17,7 @@ from cryptography.x509 import ocsp
 
 from pcanb.sandbox.crl import REASON_FLAGS
 from pcanb.sandbox.state import CaRecord, ts
+from pcanb.x509.keys import sign_arguments
 from pcanb.x509.ocsp import pss_algorithm_identifier, resign
 
 VALIDITY = timedelta(hours=24)
@@ -42,9 +43,7 @@ def _issuer_hashes(
 
 def _signing_hash(ca: CaRecord) -> hashes.HashAlgorithm | None:
     name = ca.doc["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
-    if name.startswith("ML_DSA"):
-        return None
-    return {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}[name[:6]]()
+    return sign_arguments(name)["algorithm"]
 
 
 def _find_issuer(db: sqlite3.Connection, request: ocsp.OCSPRequest) -> CaRecord | None:

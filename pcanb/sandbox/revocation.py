@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from datetime import timedelta
 from typing import Any
 
+from pcanb import vocab
 from pcanb.sandbox import crl
 from pcanb.sandbox.errors import (
     InvalidRequestException,
@@ -15,19 +15,16 @@ from pcanb.sandbox.errors import (
 )
 from pcanb.sandbox.state import Context, load_ca, require_status
 
-_HEX = re.compile(r"^[0-9a-f]+$")
-
 
 def parse_serial(text: str) -> int:
     """A serial in colon form, plain hex or ``0x`` hex, any case; InvalidRequest otherwise."""
-    cleaned = text.strip().lower()
-    cleaned = cleaned.removeprefix("0x").replace(":", "")
-    if not cleaned or not _HEX.match(cleaned):
+    try:
+        return vocab.parse_serial(text)
+    except ValueError:
         raise InvalidRequestException(
             f"The certificate serial {text!r} is not in hexadecimal format "
             "(e.g. 67:07:44:76:83:a9:b7:f4:05:56:27:ff:d5:5c:eb:cc)."
-        )
-    return int(cleaned, 16)
+        ) from None
 
 
 def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:

@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from pcanb.sandbox.errors import InvalidArgsException
-
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-
-
-def bucket_name_problem(name: str) -> str | None:
-    """Why ``name`` breaks the S3 bucket naming rules, or ``None`` when it is fine."""
-    if not 3 <= len(name) <= 63:
-        return "must be between 3 and 63 characters long"
-    if not _BUCKET_CHARS.match(name):
-        return (
-            "may contain only lowercase letters, digits, dots and hyphens, "
-            "and must begin and end with a letter or digit"
-        )
-    if ".." in name:
-        return "must not contain two adjacent periods"
-    if _IPV4.match(name):
-        return "must not be formatted as an IP address"
-    if name.startswith("xn--") or name.endswith(("-s3alias", "--ol-s3")):
-        return "must not use a reserved prefix or suffix"
-    return None
+from pcanb.sandbox.s3 import bucket_name_problem
 
 
 def _check_cname(field: str, value: str | None) -> None:

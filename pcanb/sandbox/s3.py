@@ -107,15 +107,29 @@ def _precondition_failed(condition: str) -> S3Error:
 # --- names and keys -------------------------------------------------------------------------
 
 
-def valid_bucket_name(name: str) -> bool:
-    """Whether ``name`` follows the S3 naming rules for general purpose buckets."""
-    if not 3 <= len(name) <= 63 or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
-        return False
-    if ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
-        return False
+def bucket_name_problem(name: str) -> str | None:
+    """Why ``name`` breaks the S3 naming rules for general purpose buckets, or ``None``."""
+    if not 3 <= len(name) <= 63:
+        return "must be between 3 and 63 characters long"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return (
+            "may contain only lowercase letters, digits, dots and hyphens, "
+            "and must begin and end with a letter or digit"
+        )
+    if ".." in name:
+        return "must not contain two adjacent periods"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "must not be formatted as an IP address"
     prefixes = ("xn--", "sthree-", "amzn-s3-demo-")
     suffixes = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-    return not name.startswith(prefixes) and not name.endswith(suffixes)
+    if name.startswith(prefixes) or name.endswith(suffixes):
+        return "must not use a reserved prefix or suffix"
+    return None
+
+
+def valid_bucket_name(name: str) -> bool:
+    """Whether ``name`` follows the S3 naming rules for general purpose buckets."""
+    return bucket_name_problem(name) is None
 
 
 def _encode_segment(segment: str) -> str:

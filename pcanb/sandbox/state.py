@@ -67,10 +67,6 @@ def ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def epoch(value: datetime) -> float:
-    return value.timestamp()
-
-
 def check_ca_arn(arn: str) -> tuple[str, str, str, str]:
     """(partition, region, account, ca_id) of a CA ARN; ``InvalidArnException`` otherwise."""
     match = _CA_ARN.match(arn)

@@ -101,7 +101,7 @@ def _num(times: Any) -> np.ndarray:
     return np.asarray(mdates.date2num(values.to_numpy(dtype="datetime64[us]")), dtype=float)
 
 
-def _now_line(ax: Axes, now: pd.Timestamp, vertical: bool = True) -> None:
+def _now_line(ax: Axes, now: pd.Timestamp) -> None:
     (x,) = _num([now])
     ax.axvline(x, color=NOW_COLOR, linewidth=1.4, linestyle="-", zorder=5, label="_now")
     ax.annotate(

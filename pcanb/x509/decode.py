@@ -61,13 +61,6 @@ def _colon_hex(data: bytes) -> str:
     return data.hex(":").upper()
 
 
-def _serial_hex(serial: int) -> str:
-    """:func:`~pcanb.vocab.serial_to_aws`, with ``bytes.hex`` doing the joining."""
-    if serial < 0:  # to_bytes refuses it: let serial_to_aws raise as it always has
-        return serial_to_aws(serial)
-    return serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big").hex(":")
-
-
 class _cached(cached_property):
     """``functools.cached_property`` without the lock Python 3.11 takes on every first read.
 
@@ -464,7 +457,7 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def serial_hex(self) -> str:
         """The serial number as AWS prints it (``0a:1b:…``)."""
-        return _serial_hex(self._x509.serial_number)
+        return serial_to_aws(self._x509.serial_number)
 
     @property
     def not_before(self) -> datetime:
@@ -866,6 +859,17 @@ class Crl(_Decoded[x509.CertificateRevocationList]):
     def entries(self) -> list[dict[str, Any]]:
         """The revoked certificates: ``serial``, ``serial_hex``, ``revocation_date``, ``reason``."""
         return [_revoked_record(revoked) for revoked in self._x509]
+
+    def to_frame(self) -> Any:
+        """The entries as a ``pandas.DataFrame``: serial_hex, revocation_date (UTC), reason."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            self.entries, columns=["serial", "serial_hex", "revocation_date", "reason"]
+        )
+        return frame.drop(columns=["serial"]).astype(
+            {"serial_hex": "string", "revocation_date": "datetime64[us, UTC]", "reason": "string"}
+        )
 
     def is_revoked(self, serial: int) -> bool:
         """True when the CRL lists ``serial``."""
