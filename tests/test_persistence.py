@@ -66,6 +66,8 @@ _CHILD = textwrap.dedent(
 
     path, ca, count, label, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
     pca = pcanb.sandbox(path)
+    pca.client  # build the client before the start signal, so both start issuing at once
+    Path(go + "." + label).touch()  # ready
     deadline = time.monotonic() + 60
     while not Path(go).exists():  # start issuing together with the other process
         if time.monotonic() > deadline:
@@ -108,7 +110,10 @@ def test_two_processes_issue_into_one_sandbox(tmp_path):
             )
             for label in ("a", "b")
         }
-        time.sleep(0.2)
+        deadline = time.monotonic() + 60
+        while not all(Path(f"{go}.{label}").exists() for label in children):
+            assert time.monotonic() < deadline, "the children never became ready"
+            time.sleep(0.01)
         go.touch()
         printed: dict[str, list[str]] = {}
         for label, child in children.items():

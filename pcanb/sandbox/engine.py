@@ -163,7 +163,10 @@ class Engine:
                     result = action(self, db, ctx, request)
                     if on_success is not None:
                         on_success(db, ctx, result)
-                    return result
+            if not due:
+                if ctx.due_after_commit:
+                    self.tick()
+                return result
             self.tick()
         raise AssertionError("unreachable: the second attempt always runs the action")
 

@@ -59,9 +59,10 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
         (ctx.now.timestamp(), req["RevocationReason"], row["arn"]),
     )
     if crl_enabled:
+        # Scheduled in this transaction and written to S3 only after it commits (at once, or
+        # crl_delay seconds later): a CRL never lists a revocation the store does not have, and
+        # a crash between commit and publication leaves the CRL due, so the next call writes it.
         delay = float(ctx.settings.get("crl_delay", 0))
-        if delay <= 0:
-            crl.publish(engine, db, ctx, ca)
-        else:
-            crl.schedule(db, ca, ctx.now + timedelta(seconds=delay))
+        crl.schedule(db, ca, ctx.now + timedelta(seconds=max(delay, 0)))
+        ctx.due_after_commit = delay <= 0
     return {}

@@ -61,6 +61,8 @@ class Context:
     access_key: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     prepared: dict[str, Any] = field(default_factory=dict)
+    #: Set by an action that made work due now (a CRL): the engine runs it once committed.
+    due_after_commit: bool = False
 
 
 def ts(value: float | None) -> datetime | None:
