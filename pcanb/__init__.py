@@ -30,6 +30,7 @@ __all__ = [
     "PcanbError",
     "WrongStateError",
     "athena_sql",
+    "certificates_frame",
     "charts",
     "connect",
     "read_audit_report",
@@ -48,6 +49,7 @@ _LAZY = {
     "read_audit_report": "pcanb.analysis.reports",
     "read_audit_reports": "pcanb.analysis.datasets",
     "athena_sql": "pcanb.analysis.athena",
+    "certificates_frame": "pcanb.analysis.certificates",
 }
 
 

@@ -46,15 +46,25 @@ AUDIT_REPORT_COLUMNS = _cols(
     "created_at:datetime format:string"
 )
 
+#: One row per decoded certificate (``Certificate.to_dict()``), see ``certificates_frame``.
+CERTIFICATE_COLUMNS = _cols(
+    "subject:string issuer:string common_name:string serial:object serial_hex:string "
+    "not_before:datetime not_after:datetime key_type:string key_size:Int64 curve:string "
+    "key_algorithm:string signature_algorithm:string sans:object dns_names:object "
+    "key_usage:object extended_key_usage:object is_ca:boolean path_length:Int64 ski:string "
+    "aki:string crl_urls:object ocsp_urls:object ca_issuers_urls:object "
+    "fingerprint_sha256:string fingerprint_sha1:string is_self_signed:boolean"
+)
+
 
 def frame(records: Iterable[Mapping[str, Any]], columns: tuple[Column, ...]) -> pd.DataFrame:
     """A DataFrame with exactly ``columns`` in order and their dtypes, even when empty."""
     rows = list(records)
-    data = {c.name: [r.get(c.name) for r in rows] for c in columns}
-    out = pd.DataFrame(data, columns=[c.name for c in columns])
-    for column in columns:
-        out[column.name] = _typed(out[column.name], column.dtype)
-    return out
+    data = {
+        c.name: _typed(pd.Series([r.get(c.name) for r in rows], dtype=object), c.dtype)
+        for c in columns
+    }
+    return pd.DataFrame(data, columns=[c.name for c in columns])
 
 
 def _typed(series: pd.Series, dtype: str) -> pd.Series:

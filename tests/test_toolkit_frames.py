@@ -289,3 +289,41 @@ def test_a_ca_certificate_equals_its_issued_form(pca, root):
     assert type(root.certificate) is pcanb.IssuedCertificate and type(fetched) is Certificate
     assert fetched.der == root.certificate.der
     assert fetched == root.certificate
+
+
+# -- many certificates as one frame -----------------------------------------------------------
+
+
+def test_certificates_frame_from_issued_certificates_bundles_and_der(pca, issuing):
+    leaves = [
+        pca.issue(issuing, f"svc{i}.example", sans=[f"svc{i}.example"], days=30 + i)
+        for i in range(3)
+    ]
+    frames = [
+        pcanb.certificates_frame(leaves),  # decoded objects (IssuedCertificate is one)
+        pcanb.certificates_frame("\n".join(c.pem for c in leaves)),  # one PEM bundle
+        pcanb.certificates_frame([c.der for c in leaves]),  # DER bytes
+        pcanb.certificates_frame(leaves[0].full_chain),  # a chain: leaf, issuing, root
+    ]
+    _assert_declared_dtypes(frames[0], tables.CERTIFICATE_COLUMNS)
+    for frame in frames[1:3]:
+        pd.testing.assert_frame_equal(frame, frames[0])
+    first = frames[0].iloc[0]
+    assert first["common_name"] == "svc0.example" and first["issuer"] == "CN=Test Issuing CA"
+    assert first["serial"] == leaves[0].serial and first["dns_names"] == ["svc0.example"]
+    assert first["key_size"] == 256 and not first["is_ca"]
+    assert (frames[0]["not_after"] - frames[0]["not_before"]).dt.days.tolist() == [30, 31, 32]
+    chain = frames[3]
+    assert chain["common_name"].tolist() == ["svc0.example", "Test Issuing CA", "Test Root CA"]
+    assert chain["is_self_signed"].tolist() == [False, False, True]
+    assert chain["path_length"].isna().tolist() == [True, False, True]
+
+
+def test_certificates_frame_empty_and_wrong_input():
+    empty = pcanb.certificates_frame([])
+    assert len(empty) == 0
+    _assert_declared_dtypes(empty, tables.CERTIFICATE_COLUMNS)
+    with pytest.raises(TypeError, match="expected a Certificate, PEM text or DER bytes"):
+        pcanb.certificates_frame([42])
+    with pytest.raises(pcanb.DecodeError):
+        pcanb.certificates_frame([b"not a certificate"])

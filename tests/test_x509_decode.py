@@ -604,3 +604,93 @@ def test_crl_garbage_raises_decode_error():
         Crl.load("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
     with pytest.raises(DecodeError):
         Crl.from_der(b"\x00\x01")
+
+
+# --- key fields read from the encoded key, self-signed names, broken extensions ---------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        rsa.generate_private_key(65537, 1025),  # an odd size: read from the modulus, not guessed
+        rsa.generate_private_key(65537, 2048),
+        ec.generate_private_key(ec.SECP384R1()),
+        ec.generate_private_key(ec.SECP521R1()),
+        mldsa.MLDSA65PrivateKey.generate(),
+    ],
+    ids=["rsa-1025", "rsa-2048", "p384", "p521", "ml-dsa-65"],
+)
+def test_key_fields_match_the_loaded_key_whatever_the_size(key):
+    """Key fields come from the SubjectPublicKeyInfo bytes (memoised per algorithm identifier
+    and RSA modulus size): they must equal what the loaded key says, for every certificate."""
+    sign = {"algorithm": None} if isinstance(key, mldsa.MLDSA65PrivateKey) else {
+        "algorithm": hashes.SHA256()}  # fmt: skip
+    for _ in range(2):  # the second certificate is answered from the memo
+        cert = _bare(key, **sign)
+        decoded = Certificate.from_der(cert.der)
+        public = key.public_key()
+        expected_size = getattr(public, "key_size", None)
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            expected_size = public.curve.key_size
+        assert decoded.key_size == expected_size
+        assert decoded.to_dict()["key_size"] == expected_size
+    if isinstance(key, rsa.RSAPrivateKey):
+        assert decoded.key_type == "RSA" and decoded.curve is None
+        assert decoded.key_algorithm == ("RSA_2048" if key.key_size == 2048 else None)
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        assert decoded.key_type == "EC" and decoded.curve == key.curve.name
+    else:
+        assert decoded.key_type == "ML-DSA-65" and decoded.key_algorithm == "ML_DSA_65"
+
+
+def test_self_signed_agrees_with_cryptography_when_encodings_differ():
+    """Subject and issuer DER differ (PrintableString vs UTF8String) while their text is the
+    same: the byte shortcut must not decide, and the answer is cryptography's own (which does
+    not take the two for one name)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    printable = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Same Root",
+                                              _type=x509.name._ASN1Type.PrintableString)])  # fmt: skip
+    utf8 = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Same Root")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(printable)
+        .issuer_name(utf8)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    assert cert.subject.public_bytes() != cert.issuer.public_bytes()
+    decoded = Certificate.from_der(cert.public_bytes(serialization.Encoding.DER))
+    assert decoded.subject == decoded.issuer == "CN=Same Root"
+    try:
+        cert.verify_directly_issued_by(cert)
+        expected = True
+    except ValueError:
+        expected = False
+    assert decoded.is_self_signed is expected
+
+
+def test_a_repeated_extension_is_a_decode_error():
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("dup"))
+        .issuer_name(_name("dup"))
+        .public_key(key.public_key())
+        .serial_number(3)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + timedelta(days=1))
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"),
+                       critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.5"), b"\x05\x00"),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    der = cert.public_bytes(serialization.Encoding.DER)
+    first, second = bytes.fromhex("06032a0304"), bytes.fromhex("06032a0305")
+    assert der.count(second) == 1
+    duplicated = Certificate.from_der(der.replace(second, first))  # 1.2.3.4 twice
+    with pytest.raises(DecodeError, match="extensions could not be decoded"):
+        duplicated.to_dict()

@@ -330,13 +330,14 @@ def _ski(certificate: x509.Certificate | None) -> bytes | None:
 
 def get_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
-    ca_arn, _ = check_certificate_arn(req["CertificateArn"])
+    ca_arn, serial_hex = check_certificate_arn(req["CertificateArn"])
     if ca_arn != ca.arn:
         raise ResourceNotFoundException(
             f"Certificate {req['CertificateArn']} was not issued by {ca.arn}."
         )
-    row = db.execute(
-        "SELECT der, available_at FROM certificates WHERE arn = ?", (req["CertificateArn"],)
+    row = db.execute(  # found through the (ca_arn, serial) index; the ARN must match exactly
+        "SELECT der, available_at FROM certificates WHERE ca_arn = ? AND serial = ? AND arn = ?",
+        (ca_arn, format(int(serial_hex, 16), "x"), req["CertificateArn"]),
     ).fetchone()
     if row is None:
         raise ResourceNotFoundException(f"Could not find certificate {req['CertificateArn']}.")

@@ -55,8 +55,9 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
     if crl_enabled:
         engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
     db.execute(
-        "UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE arn = ?",
-        (ctx.now.timestamp(), req["RevocationReason"], row["arn"]),
+        "UPDATE certificates SET revoked_at = ?, revocation_reason = ? "
+        "WHERE ca_arn = ? AND serial = ?",
+        (ctx.now.timestamp(), req["RevocationReason"], ca.arn, format(serial, "x")),
     )
     if crl_enabled:
         # Scheduled in this transaction and written to S3 only after it commits (at once, or

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar, overload
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -92,8 +92,21 @@ def _tlv(der: bytes, pos: int, tag: int) -> tuple[int, int]:
     return pos, pos + length
 
 
-def _issuer_der(der: bytes) -> bytes | None:
-    """The encoded issuer Name of a DER certificate, or ``None`` when it cannot be found."""
+class _TbsParts(NamedTuple):
+    """Encoded pieces of a DER certificate's TBSCertificate, as slices of the DER."""
+
+    issuer: bytes
+    subject: bytes
+    key_algorithm: bytes  # the subjectPublicKeyInfo AlgorithmIdentifier
+    key_bits: bytes  # the subjectPublicKey BIT STRING contents (unused-bits octet first)
+
+
+def _tbs_parts(der: bytes) -> _TbsParts | None:
+    """Issuer, subject and public-key pieces of a DER certificate; ``None`` if it will not walk.
+
+    cryptography exposes these only as decoded objects (a new ``Name`` on every read, a loaded
+    key): walking the few outer TLVs gives the encoded bytes, which key the caches below.
+    """
     try:
         pos = _tlv(der, 0, 0x30)[0]  # Certificate
         pos = _tlv(der, pos, 0x30)[0]  # TBSCertificate
@@ -101,7 +114,41 @@ def _issuer_der(der: bytes) -> bytes | None:
             pos = _tlv(der, pos, 0xA0)[1]
         pos = _tlv(der, pos, 0x02)[1]  # serialNumber
         pos = _tlv(der, pos, 0x30)[1]  # signature AlgorithmIdentifier
-        return der[pos : _tlv(der, pos, 0x30)[1]]  # issuer
+        issuer_end = _tlv(der, pos, 0x30)[1]
+        issuer = der[pos:issuer_end]
+        subject_start = _tlv(der, issuer_end, 0x30)[1]  # after validity
+        subject_end = _tlv(der, subject_start, 0x30)[1]
+        spki = _tlv(der, subject_end, 0x30)[0]
+        algorithm_end = _tlv(der, spki, 0x30)[1]
+        bits_start, bits_end = _tlv(der, algorithm_end, 0x03)
+        return _TbsParts(
+            issuer,
+            der[subject_start:subject_end],
+            der[spki:algorithm_end],
+            der[bits_start:bits_end],
+        )
+    except (IndexError, ValueError):
+        return None
+
+
+# The AlgorithmIdentifiers (DER) whose key size lives in the key itself: rsaEncryption (NULL
+# parameters, or absent) and RSASSA-PSS. Every other algorithm's identifier fixes the key's type,
+# size and curve, so one decoded key answers for every certificate with the same identifier.
+_RSA_ALGORITHM_PREFIXES = (
+    bytes.fromhex("06092a864886f70d010101"),
+    bytes.fromhex("06092a864886f70d01010a"),
+)
+
+
+def _rsa_modulus_bits(key_bits: bytes) -> int | None:
+    """Bit length of the modulus in an RSAPublicKey BIT STRING, or ``None`` if it will not walk."""
+    try:
+        if key_bits[0] != 0:  # unused bits
+            return None
+        start, end = _tlv(key_bits, _tlv(key_bits, 1, 0x30)[0], 0x02)  # modulus INTEGER
+        while start < end - 1 and key_bits[start] == 0:  # the sign octet
+            start += 1
+        return (end - start - 1) * 8 + key_bits[start].bit_length()
     except (IndexError, ValueError):
         return None
 
@@ -161,16 +208,14 @@ def _uris(names: Iterable[x509.GeneralName] | None) -> list[str]:
 def _extensions_of(obj: Any) -> x509.Extensions:
     try:
         return obj.extensions
-    except ValueError as exc:
+    except (ValueError, x509.DuplicateExtension) as exc:
         raise DecodeError(f"the extensions could not be decoded: {exc}") from None
 
 
 def _extension_values(obj: Any) -> dict[x509.ObjectIdentifier, Any]:
-    """The extension values of ``obj`` by OID, in one pass (the first one when an OID repeats)."""
-    values: dict[x509.ObjectIdentifier, Any] = {}
-    for ext in _extensions_of(obj):
-        values.setdefault(ext.oid, ext.value)
-    return values
+    """The extension values of ``obj`` by OID, in one pass."""
+    # cryptography refuses a repeated extension (DuplicateExtension), so each OID comes once.
+    return {ext.oid: ext.value for ext in _extensions_of(obj)}
 
 
 def _extension_records(obj: Any) -> list[dict[str, Any]]:
@@ -183,6 +228,15 @@ def _extension_records(obj: Any) -> list[dict[str, Any]]:
         }
         for ext in _extensions_of(obj)
     ]
+
+
+def _key_usage_names(usage: x509.KeyUsage | None) -> list[str]:
+    if usage is None:
+        return []
+    names = [n for n in _KEY_USAGES[:7] if getattr(usage, n)]
+    if usage.key_agreement:  # encipher_only / decipher_only raise unless keyAgreement is set
+        names += [n for n in _KEY_USAGES[7:] if getattr(usage, n)]
+    return names
 
 
 def _san_strings(san: x509.SubjectAlternativeName | None) -> list[str]:
@@ -263,6 +317,7 @@ def _key_fields(key: PublicKey | None, algorithm_oid: x509.ObjectIdentifier | No
 
 _KEY_KINDS: dict[type, str] = {}
 _KEY_FIELDS: dict[Any, dict[str, Any]] = {}
+_KEY_FIELDS_BY_SPKI: dict[tuple[bytes, int | None], dict[str, Any]] = {}
 
 
 def _load_error(what: str, form: str, exc: Exception) -> DecodeError:
@@ -340,7 +395,7 @@ class _Decoded(Generic[_X]):
     def _ext(self, cls: type) -> Any:
         """The value of the extension of type ``cls``, or ``None`` when absent."""
         value = self._extension_values.get(cls.oid)  # type: ignore[attr-defined]
-        if value is None or type(value) is cls or isinstance(value, cls):
+        if type(value) is cls or value is None or isinstance(value, cls):
             return value
         return None
 
@@ -418,8 +473,13 @@ class Certificate(_Decoded[x509.Certificate]):
         return self._x509.subject
 
     @_cached
+    def _tbs(self) -> _TbsParts | None:
+        return _tbs_parts(self.der)
+
+    @_cached
     def _issuer_and_text(self) -> tuple[x509.Name, str]:
-        encoded = _issuer_der(self.der)
+        tbs = self._tbs
+        encoded = tbs.issuer if tbs is not None else None
         found = _ISSUERS.get(encoded) if encoded is not None else None
         if found is None:
             name = self._x509.issuer
@@ -434,7 +494,7 @@ class Certificate(_Decoded[x509.Certificate]):
     def _issuer(self) -> x509.Name:
         return self._issuer_and_text[0]
 
-    @property
+    @_cached
     def subject(self) -> str:
         """The subject as an RFC 4514 string (``CN=api.internal,O=Example``)."""
         return self._subject.rfc4514_string()
@@ -471,6 +531,27 @@ class Certificate(_Decoded[x509.Certificate]):
 
     @_cached
     def _key(self) -> dict[str, Any]:
+        # Loading the public key is a fifth of decoding a certificate, and its type, size and
+        # curve depend only on the SPKI AlgorithmIdentifier (plus the modulus length for RSA).
+        tbs = self._tbs
+        if tbs is None:
+            return self._key_from_loaded_key()
+        memo: tuple[bytes, int | None] = (tbs.key_algorithm, None)
+        if tbs.key_algorithm[2:].startswith(_RSA_ALGORITHM_PREFIXES):
+            bits = _rsa_modulus_bits(tbs.key_bits)
+            if bits is None:
+                return self._key_from_loaded_key()
+            memo = (tbs.key_algorithm, bits)
+        fields = _KEY_FIELDS_BY_SPKI.get(memo)
+        if fields is None:
+            fields = self._key_from_loaded_key()
+            if self.public_key is not None:  # a key that does not load is not a pattern
+                if len(_KEY_FIELDS_BY_SPKI) >= _ISSUERS_MAX:
+                    _KEY_FIELDS_BY_SPKI.clear()
+                _KEY_FIELDS_BY_SPKI[memo] = fields
+        return fields
+
+    def _key_from_loaded_key(self) -> dict[str, Any]:
         return _key_fields(_public_key(self._x509), self._x509.public_key_algorithm_oid)
 
     @property
@@ -523,13 +604,7 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def key_usage(self) -> list[str]:
         """The keyUsage bits that are set, by cryptography's names (``digital_signature``…)."""
-        usage = self._ext(x509.KeyUsage)
-        if usage is None:
-            return []
-        names = [n for n in _KEY_USAGES[:7] if getattr(usage, n)]
-        if usage.key_agreement:
-            names += [n for n in _KEY_USAGES[7:] if getattr(usage, n)]
-        return names
+        return _key_usage_names(self._ext(x509.KeyUsage))
 
     @property
     def extended_key_usage(self) -> list[str]:
@@ -567,19 +642,31 @@ class Certificate(_Decoded[x509.Certificate]):
         points = self._ext(x509.CRLDistributionPoints)
         return [uri for dp in points or () for uri in _uris(dp.full_name)]
 
-    def _access_urls(self, method: x509.ObjectIdentifier) -> list[str]:
+    @_cached
+    def _access_urls(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        # One pass over authorityInfoAccess for both the OCSP and the caIssuers URIs.
         aia = self._ext(x509.AuthorityInformationAccess)
-        return _uris(d.access_location for d in aia or () if d.access_method == method)
+        ocsp: list[str] = []
+        ca_issuers: list[str] = []
+        for description in aia or ():
+            location = description.access_location
+            if not isinstance(location, x509.UniformResourceIdentifier):
+                continue
+            if description.access_method == AuthorityInformationAccessOID.OCSP:
+                ocsp.append(location.value)
+            elif description.access_method == AuthorityInformationAccessOID.CA_ISSUERS:
+                ca_issuers.append(location.value)
+        return tuple(ocsp), tuple(ca_issuers)
 
     @property
     def ocsp_urls(self) -> list[str]:
         """The OCSP URIs of authorityInfoAccess."""
-        return self._access_urls(AuthorityInformationAccessOID.OCSP)
+        return list(self._access_urls[0])
 
     @property
     def ca_issuers_urls(self) -> list[str]:
         """The caIssuers URIs of authorityInfoAccess."""
-        return self._access_urls(AuthorityInformationAccessOID.CA_ISSUERS)
+        return list(self._access_urls[1])
 
     @_cached
     def fingerprint_sha256(self) -> str:
@@ -595,7 +682,14 @@ class Certificate(_Decoded[x509.Certificate]):
     @_cached
     def is_self_signed(self) -> bool:
         """Subject equals issuer and the signature verifies with the certificate's own key."""
-        if self._subject != self._issuer:
+        tbs = self._tbs
+        if tbs is not None and tbs.subject == tbs.issuer:
+            pass  # the same encoding: the same name
+        elif self.subject != self.issuer and "+" not in self.subject:
+            # RFC 4514 text is injective on single-valued RDNs; a multi-valued RDN may list its
+            # attributes in another order, so such names are compared as Names below.
+            return False
+        elif self._subject != self._issuer:
             return False
         return self.is_issued_by(self)
 
@@ -618,30 +712,44 @@ class Certificate(_Decoded[x509.Certificate]):
 
     def to_dict(self) -> dict[str, Any]:
         """The decoded fields as a flat dict (lists stay lists)."""
+        # Straight-line on purpose: a table of 10,000 certificates calls this 10,000 times, and
+        # going through each public property (descriptor, cache, extension lookup) costs a
+        # fifth of the decoding. The values are the properties' own.
+        cert = self._x509
+        key = self._key
+        sans, dns_names = self._san
+        ocsp_urls, ca_issuers_urls = self._access_urls
+        ext = self._ext
+        bc = ext(x509.BasicConstraints)
+        ski = ext(x509.SubjectKeyIdentifier)
+        aki = ext(x509.AuthorityKeyIdentifier)
+        eku = ext(x509.ExtendedKeyUsage)
+        points = ext(x509.CRLDistributionPoints)
+        serial = cert.serial_number
         return {
             "subject": self.subject,
-            "issuer": self.issuer,
-            "common_name": self.common_name,
-            "serial": self.serial,
-            "serial_hex": self.serial_hex,
-            "not_before": self.not_before,
-            "not_after": self.not_after,
-            "key_type": self.key_type,
-            "key_size": self.key_size,
-            "curve": self.curve,
-            "key_algorithm": self.key_algorithm,
-            "signature_algorithm": self.signature_algorithm,
-            "sans": self.sans,
-            "dns_names": self.dns_names,
-            "key_usage": self.key_usage,
-            "extended_key_usage": self.extended_key_usage,
-            "is_ca": self.is_ca,
-            "path_length": self.path_length,
-            "ski": self.ski,
-            "aki": self.aki,
-            "crl_urls": self.crl_urls,
-            "ocsp_urls": self.ocsp_urls,
-            "ca_issuers_urls": self.ca_issuers_urls,
+            "issuer": self._issuer_and_text[1],
+            "common_name": _common_name(self._subject),
+            "serial": serial,
+            "serial_hex": serial_to_aws(serial),
+            "not_before": cert.not_valid_before_utc,
+            "not_after": cert.not_valid_after_utc,
+            "key_type": key["key_type"],
+            "key_size": key["key_size"],
+            "curve": key["curve"],
+            "key_algorithm": key["key_algorithm"],
+            "signature_algorithm": _signature_algorithm(cert),
+            "sans": list(sans),
+            "dns_names": list(dns_names),
+            "key_usage": _key_usage_names(ext(x509.KeyUsage)),
+            "extended_key_usage": [_oid_name(oid) for oid in eku] if eku is not None else [],
+            "is_ca": bc.ca if bc is not None else None,
+            "path_length": bc.path_length if bc is not None else None,
+            "ski": ski.digest.hex() if ski is not None else None,
+            "aki": _hex(aki.key_identifier) if aki is not None else None,
+            "crl_urls": [uri for dp in points or () for uri in _uris(dp.full_name)],
+            "ocsp_urls": list(ocsp_urls),
+            "ca_issuers_urls": list(ca_issuers_urls),
             "fingerprint_sha256": self.fingerprint_sha256,
             "fingerprint_sha1": self.fingerprint_sha1,
             "is_self_signed": self.is_self_signed,
