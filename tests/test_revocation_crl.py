@@ -446,13 +446,17 @@ def test_public_read_needs_a_bucket_with_acls(pca):
     make_bucket(pca, "enforced-bucket")
     config = crl_config("enforced-bucket", S3ObjectAcl="PUBLIC_READ")
     error = _create_error(pca, config)
-    assert error.response["Error"]["Code"] == "InvalidArgsException"
-    assert "BUCKET_OWNER_FULL_CONTROL" in error.response["Error"]["Message"]
+    assert error.response["Error"]["Code"] == "ValidationException"
+    message = error.response["Error"]["Message"]
+    assert message.startswith("Permission error with your S3 bucket 'enforced-bucket'.")
+    assert "BUCKET_OWNER_FULL_CONTROL" in message
     # S3ObjectAcl defaults to PUBLIC_READ
     config["CrlConfiguration"].pop("S3ObjectAcl")
-    assert _create_error(pca, config).response["Error"]["Code"] == "InvalidArgsException"
+    assert _create_error(pca, config).response["Error"]["Code"] == "ValidationException"
 
+    # ACLs enabled and public ACLs no longer blocked: what PUBLIC_READ needs
     make_bucket(pca, "writer-bucket", ObjectOwnership="ObjectWriter")
+    pca.s3.delete_public_access_block(Bucket="writer-bucket")
     root = pca.create_root_ca(
         common_name="Public Root",
         revocation_configuration=crl_config("writer-bucket", S3ObjectAcl="PUBLIC_READ"),

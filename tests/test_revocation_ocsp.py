@@ -184,7 +184,9 @@ def test_signature_checked_against_the_wrong_issuer_fails(env):
     assert parse_response(body, root.certificate).signature_valid is False
 
 
-def _openssl_ocsp(tmp_path, body: bytes, issuer, cert, ca_file, other) -> tuple[int, str]:
+def _openssl_ocsp(
+    tmp_path, body: bytes, issuer, cert, ca_file, other, *extra: str
+) -> tuple[int, str]:
     files = {"resp.der": body, "issuer.pem": issuer.pem, "cert.pem": cert.pem}
     files.update({"root.pem": ca_file.pem, "other.pem": other.pem})
     for name, data in files.items():
@@ -192,7 +194,7 @@ def _openssl_ocsp(tmp_path, body: bytes, issuer, cert, ca_file, other) -> tuple[
     result = run_openssl(
         "ocsp", "-respin", str(tmp_path / "resp.der"), "-issuer", str(tmp_path / "issuer.pem"),
         "-cert", str(tmp_path / "cert.pem"), "-CAfile", str(tmp_path / "root.pem"),
-        "-verify_other", str(tmp_path / "other.pem"),
+        "-verify_other", str(tmp_path / "other.pem"), *extra,
     )  # fmt: skip
     return result.returncode, result.stdout + result.stderr
 
@@ -310,3 +312,39 @@ def test_toolkit_refuses_an_answer_about_another_certificate_or_request(env, mon
     answer = pca.ocsp(good)
     assert answer.serial == good.serial
     assert answer.nonce is not None and len(answer.nonce) == 16
+
+
+def test_ocsp_delay_keeps_answering_good_until_the_revocation_propagates(pca, tmp_path):
+    root = pca.create_root_ca(common_name="Delay OCSP Root", revocation_configuration=OCSP_ON)
+    cert = pca.issue(root, common_name="late.example.com", sans=["late.example.com"])
+    pca.sandbox.configure(ocsp_delay=3600)  # AWS: "within 60 minutes"
+    revoked_at = pca.sandbox.now().replace(microsecond=0)
+    pca.revoke(cert, "KEY_COMPROMISE")
+
+    def openssl_says() -> str:
+        _, _, body = pca.sandbox.fetch("POST", AWS_OCSP, build_request(cert, root.certificate))
+        # sandbox time has moved ahead of the wall clock OpenSSL checks thisUpdate against
+        code, output = _openssl_ocsp(
+            tmp_path, body, root.certificate, cert, root.certificate, root.certificate,
+            "-validity_period", "7200",
+        )  # fmt: skip
+        assert code == 0 and "Response verify OK" in output, output
+        return output
+
+    assert pca.ocsp(cert).cert_status == "GOOD"
+    assert "cert.pem: good" in openssl_says()
+    assert pca.check_revocation(cert).revoked is False
+    pca.sandbox.advance(minutes=59, seconds=59)
+    assert pca.ocsp(cert).cert_status == "GOOD"
+    pca.sandbox.advance(seconds=1)
+    answer = pca.ocsp(cert)
+    assert (answer.cert_status, answer.revocation_reason) == ("REVOKED", "key_compromise")
+    assert revoked_at <= answer.revocation_time <= revoked_at + timedelta(seconds=1)
+    output = openssl_says()
+    assert "cert.pem: revoked" in output and "Reason: keyCompromise" in output
+    assert pca.check_revocation(cert).revoked is True
+
+
+def test_ocsp_delay_is_a_sandbox_setting(pca):
+    assert pca.sandbox.configure()["ocsp_delay"] == 0.0
+    assert pca.sandbox.configure(ocsp_delay=90)["ocsp_delay"] == 90.0

@@ -328,11 +328,25 @@ def test_object_ownership_and_acls(connect: Callable[..., Any]) -> None:
     }
     client.put_object(Bucket="enforced", Key="k", Body=b"", ACL="bucket-owner-full-control")
     client.create_bucket(Bucket="writer", ObjectOwnership="ObjectWriter")
+    client.put_object(Bucket="writer", Key="k", Body=b"", ACL="bucket-owner-read")
+    # ACLs on, but a new bucket blocks public ones until its Block Public Access is relaxed
+    assert code_of(
+        lambda: client.put_object(Bucket="writer", Key="k", Body=b"", ACL="public-read")
+    ) == ("AccessDenied")
+    client.delete_public_access_block(Bucket="writer")
     client.put_object(Bucket="writer", Key="k", Body=b"", ACL="public-read")
     assert code_of(lambda: client.create_bucket(Bucket="acl-bucket", ACL="public-read")) == (
         "InvalidBucketAclWithObjectOwnership"
     )
-    client.create_bucket(Bucket="acl-bucket", ACL="public-read", ObjectOwnership="ObjectWriter")
+    response = error_of(
+        lambda: client.create_bucket(
+            Bucket="acl-bucket", ACL="public-read", ObjectOwnership="ObjectWriter"
+        )
+    )
+    assert response["Error"] == {"Code": "AccessDenied", "Message": "Access Denied"}
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert code_of(lambda: client.head_bucket(Bucket="acl-bucket")) == "404"
+    client.create_bucket(Bucket="acl-bucket", ACL="private", ObjectOwnership="ObjectWriter")
 
 
 # --- bucket policies ----------------------------------------------------------------------
@@ -900,8 +914,15 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             "S3 operation GetBucketVersioning",
         ),
         (
-            lambda c: c.get_public_access_block(Bucket="crl-bucket"),
-            "S3 operation GetPublicAccessBlock",
+            lambda c: c.get_bucket_policy_status(Bucket="crl-bucket"),
+            "S3 operation GetBucketPolicyStatus",
+        ),
+        (lambda c: c.get_object_acl(Bucket="crl-bucket", Key="k"), "S3 operation GetObjectAcl"),
+        (
+            lambda c: c.put_object_acl(
+                Bucket="crl-bucket", Key="k", GrantRead="uri=http://acs.amazonaws.com/groups"
+            ),
+            "header x-amz-grant-read of S3 operation PutObjectAcl",
         ),
         (lambda c: c.list_objects(Bucket="crl-bucket"), "S3 operation ListObjects"),
         (
@@ -1040,7 +1061,9 @@ def test_python_api(s3: S3) -> None:
 
 
 def test_python_api_writes_are_visible_to_boto3(s3: S3, client: Any) -> None:
-    s3.create_bucket("crl-bucket", object_ownership="BucketOwnerPreferred")
+    s3.create_bucket(
+        "crl-bucket", object_ownership="BucketOwnerPreferred", public_access_block=None
+    )
     s3.put_object(
         "crl-bucket",
         "audit-report/ca/r.json",

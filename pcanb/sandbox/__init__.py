@@ -112,8 +112,10 @@ class Sandbox:
     # -- settings and housekeeping ---------------------------------------------------------------
 
     def configure(self, **settings: float) -> dict[str, float]:
-        """Set simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE)
-        and ``issuance_delay`` (IssueCertificate → GetCertificate ready)."""
+        """Set simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE),
+        ``issuance_delay`` (IssueCertificate → GetCertificate ready), ``crl_delay`` (revocation →
+        CRL written), ``ocsp_delay`` (revocation → OCSP says revoked), ``audit_delay`` (report
+        CREATING → SUCCESS)."""
         return self.engine.configure(**settings)
 
     def reset(self) -> None:

@@ -6,9 +6,22 @@ import fnmatch
 import json
 from typing import Any
 
-from pcanb.sandbox.errors import InvalidArgsException
+from pcanb.sandbox.errors import InvalidArgsException, ValidationException
+from pcanb.sandbox.s3 import S3Error
 
 SERVICE_PRINCIPAL = "acm-pca.amazonaws.com"
+PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
+# S3's answers to an object ACL the bucket refuses: ACLs disabled, or public ACLs blocked.
+_ACL_REFUSALS = {
+    "AccessControlListNotSupported": (
+        "The bucket has ACLs disabled (Object Ownership 'Bucket owner enforced', the default "
+        "for new buckets): set S3ObjectAcl to BUCKET_OWNER_FULL_CONTROL."
+    ),
+    "AccessDenied": (
+        "The bucket's Block Public Access settings (BlockPublicAcls, on by default for new "
+        "buckets) refuse the public-read ACL: set S3ObjectAcl to BUCKET_OWNER_FULL_CONTROL."
+    ),
+}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -106,3 +119,26 @@ def check_service_can_write(s3: Any, bucket: str, *, account: str, ca_arn: str) 
                 f"'{action}' permissions for your S3 bucket "
                 f"'{name}'. Check your S3 bucket permissions and try again."
             )
+
+
+def write_permission_probe(s3: Any, bucket: str, acl: str | None) -> None:
+    """Write ``acm-pca-permission-test-key`` with ``acl`` as AWS does to prove it may write.
+
+    A refused ACL answers as AWS does (ValidationException "Permission error with your S3
+    bucket ..."), followed by what the sandbox saw; other failures are InvalidArgsException.
+    """
+    if s3 is None:
+        return
+    try:
+        s3.put_object(bucket, PERMISSION_TEST_KEY, b"", acl=acl)
+    except S3Error as error:
+        if error.code in _ACL_REFUSALS:
+            raise ValidationException(
+                f"Permission error with your S3 bucket '{bucket}'. Check that your bucket "
+                "policy, encryption settings, S3 Block Public Access settings, and global "
+                "account permissions are configured correctly. For more information, check the "
+                f"service documentation. {_ACL_REFUSALS[error.code]}"
+            ) from None
+        raise InvalidArgsException(
+            f"AWS Private CA could not write to the S3 bucket '{bucket}': {error.message}."
+        ) from None

@@ -23,8 +23,8 @@ NOTES: dict[tuple[str, str], str] = {
     ),
     ("CreateCertificateAuthority", "RevocationConfiguration"): (
         "validated as AWS does; the CRL bucket must exist, allow acm-pca in its policy and "
-        "accept the S3ObjectAcl (ACL-disabled buckets need BUCKET_OWNER_FULL_CONTROL); Block "
-        "Public Access is not modelled"
+        "accept the S3ObjectAcl: buckets with ACLs disabled or public ACLs blocked (both the "
+        "default for new buckets) need BUCKET_OWNER_FULL_CONTROL"
     ),
     ("ListCertificateAuthorities", "ResourceOwner"): (
         "OTHER_ACCOUNTS lists nothing: a sandbox has one account and no RAM shares"
@@ -45,8 +45,12 @@ GAPS = (
     "Authentication and IAM: signatures are not verified; every caller is the sandbox account.",
     "ThrottlingException: request-rate quotas are not simulated.",
     "FAILED CAs: creation never fails (CREATING lasts creation_delay seconds).",
-    "S3 Block Public Access is not modelled (ACL-disabled buckets, the default, are).",
-    "OCSP and CRL propagation delays: OCSP answers at once; CRLs after crl_delay seconds.",
+    "S3 Block Public Access is modelled per bucket only; account-level settings (s3control) "
+    "are not.",
+    "Anonymous reads of CRL URLs: the sandbox serves every CRL at its CDP URL, whatever its "
+    "object ACL and the bucket's Block Public Access settings.",
+    "Propagation delays are 0 by default: OCSP and CRLs reflect a revocation at once unless "
+    "ocsp_delay / crl_delay are set (AWS: up to 60 and about 30 minutes).",
     "Smithy RPC v2 CBOR: only the AWS JSON 1.1 protocol (what botocore uses) is spoken.",
 )
 

@@ -45,7 +45,8 @@ def _ocsp(sandbox: Any, method: str, path: str, body: bytes) -> tuple[int, dict[
         except ValueError:
             body = b""
     with sandbox.store.read() as db:
-        answer = ocsp.respond(db, sandbox.clock.now(db), body)
+        delay = float(sandbox.engine.settings(db).get("ocsp_delay", 0))
+        answer = ocsp.respond(db, sandbox.clock.now(db), body, delay=max(delay, 0.0))
     return 200, {"Content-Type": "application/ocsp-response"}, answer
 
 

@@ -22,8 +22,7 @@ from pcanb.sandbox import (
     tagging,
 )
 from pcanb.sandbox.clock import OFFSET_KEY, Clock
-from pcanb.sandbox.errors import InvalidArgsException, ServiceError
-from pcanb.sandbox.s3 import S3Error
+from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.state import CaRecord, Context
 from pcanb.sandbox.store import Store
 from pcanb.x509.keys import generate_private_key
@@ -65,11 +64,11 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
 
 _SETTINGS_KEY = "settings"
 _META_QUERY = f"SELECT key, value FROM meta WHERE key IN ('{OFFSET_KEY}', '{_SETTINGS_KEY}')"
-PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
 DEFAULT_SETTINGS = {
     "creation_delay": 0.0,
     "issuance_delay": 0.0,
     "crl_delay": 0.0,
+    "ocsp_delay": 0.0,
     "audit_delay": 0.0,
 }
 
@@ -220,18 +219,7 @@ class Engine:
         bucket = crl_config["S3BucketName"]
         bucket_access.check_service_can_write(self.s3, bucket, account=ctx.account, ca_arn=ca_arn)
         acl = crl.S3_ACLS[crl_config.get("S3ObjectAcl", "PUBLIC_READ")]
-        try:  # AWS proves access by writing this object with the configured ACL
-            self.s3.put_object(bucket, PERMISSION_TEST_KEY, b"", acl=acl)
-        except S3Error as error:
-            hint = ""
-            if error.code == "AccessControlListNotSupported":
-                hint = (
-                    " The bucket has ACLs disabled (Object Ownership 'Bucket owner enforced', "
-                    "the default for new buckets): set S3ObjectAcl to BUCKET_OWNER_FULL_CONTROL."
-                )
-            raise InvalidArgsException(
-                f"AWS Private CA could not write to the S3 bucket '{bucket}': {error.message}.{hint}"
-            ) from None
+        bucket_access.write_permission_probe(self.s3, bucket, acl)
 
     def after_issue(self, db, ctx: Context, ca: CaRecord) -> None:
         """The first certificate pointing at a CRL makes the CRL appear."""

@@ -1,5 +1,7 @@
 """The OCSP responder: signed good / revoked / unknown answers (RFC 6960, profiled by RFC 5019).
 
+A revocation reaches the responder ``delay`` seconds after it happened (the ``ocsp_delay``
+setting; AWS documents up to 60 minutes): until then the certificate is still "good".
 Responses are signed by the CA itself with its SigningAlgorithm. cryptography's OCSP builder
 cannot sign with RSA-PSS, so a PSS CA's response is built with PKCS#1 v1.5 and then signed
 again with RSASSA-PSS (MGF1 of the same hash, salt the hash's size, as its certificates are).
@@ -8,7 +10,7 @@ again with RSASSA-PSS (MGF1 of the same hash, salt the hash's size, as its certi
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -57,8 +59,10 @@ def _find_issuer(db: sqlite3.Connection, request: ocsp.OCSPRequest) -> CaRecord 
     return None
 
 
-def respond(db: sqlite3.Connection, now, request_der: bytes) -> bytes:
-    """The DER OCSP response to a DER OCSP request."""
+def respond(
+    db: sqlite3.Connection, now: datetime, request_der: bytes, *, delay: float = 0.0
+) -> bytes:
+    """The DER OCSP response to a DER OCSP request, revocations seen ``delay`` seconds late."""
     try:
         request = ocsp.load_der_ocsp_request(request_der)
     except ValueError:
@@ -73,7 +77,7 @@ def respond(db: sqlite3.Connection, now, request_der: bytes) -> bytes:
     status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
     if row is not None and row["available_at"] <= now.timestamp():
         status = ocsp.OCSPCertStatus.GOOD
-        if row["revoked_at"] is not None:
+        if row["revoked_at"] is not None and row["revoked_at"] + delay <= now.timestamp():
             status = ocsp.OCSPCertStatus.REVOKED
             revoked_at = ts(row["revoked_at"])
             reason = REASON_FLAGS.get(row["revocation_reason"], x509.ReasonFlags.unspecified)

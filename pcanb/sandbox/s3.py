@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, unquote, urlsplit
 from xml.etree import ElementTree
 
+from pcanb.sandbox import s3_public_access as bpa
+
 _NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 _MAX_KEY_BYTES = 1024
@@ -97,6 +99,10 @@ def _invalid_bucket_name(bucket: str) -> S3Error:
 
 def _malformed_policy(message: str) -> S3Error:
     return S3Error(400, "MalformedPolicy", message)
+
+
+def _access_denied() -> S3Error:
+    return S3Error(403, "AccessDenied", "Access Denied")
 
 
 def _precondition_failed(condition: str) -> S3Error:
@@ -446,10 +452,14 @@ _ROUTES: dict[tuple[str, str, str], str] = {
     ("bucket", "GET", "policy"): "GetBucketPolicy",
     ("bucket", "PUT", "policy"): "PutBucketPolicy",
     ("bucket", "DELETE", "policy"): "DeleteBucketPolicy",
+    ("bucket", "PUT", "publicAccessBlock"): "PutPublicAccessBlock",
+    ("bucket", "GET", "publicAccessBlock"): "GetPublicAccessBlock",
+    ("bucket", "DELETE", "publicAccessBlock"): "DeletePublicAccessBlock",
     ("object", "PUT", ""): "PutObject",
     ("object", "GET", ""): "GetObject",
     ("object", "HEAD", ""): "HeadObject",
     ("object", "DELETE", ""): "DeleteObject",
+    ("object", "PUT", "acl"): "PutObjectAcl",
 }
 _RESPONSE_OVERRIDES = {
     "response-cache-control": "Cache-Control",
@@ -475,6 +485,7 @@ _OP_PARAMS: dict[str, frozenset[str]] = {
     "GetObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
     "HeadObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
     "DeleteObject": frozenset({"versionId"}),
+    "PutObjectAcl": frozenset({"versionId"}),
 }
 # Query parameters that are not subresources: they never select an operation.
 _PLAIN_PARAMS = frozenset().union(
@@ -512,6 +523,7 @@ _OP_HEADERS: dict[str, frozenset[str]] = {
     "GetObject": frozenset({"x-amz-checksum-mode"}),
     "HeadObject": frozenset({"x-amz-checksum-mode"}),
     "PutBucketPolicy": frozenset({"x-amz-confirm-remove-self-bucket-access"}),
+    "PutObjectAcl": frozenset({"x-amz-acl"}),
 }
 _NAMED: dict[tuple[str, str, str], str] = {
     ("bucket", "GET", ""): "ListObjects",
@@ -815,15 +827,23 @@ class S3:
         *,
         region: str | None = None,
         object_ownership: str = "BucketOwnerEnforced",
+        public_access_block: Mapping[str, bool] | None = bpa.ALL_ON,
     ) -> None:
-        """Create ``bucket``; S3Error ``BucketAlreadyOwnedByYou`` or ``InvalidBucketName``."""
+        """Create ``bucket`` (ACLs disabled and public access blocked by default, as on AWS);
+        S3Error ``BucketAlreadyOwnedByYou`` or ``InvalidBucketName``."""
         if object_ownership not in _OWNERSHIPS:
             message = f"Invalid x-amz-object-ownership header: {object_ownership}"
             raise _invalid_argument(message, "x-amz-object-ownership", object_ownership)
-        self._create_bucket(bucket, region or self.region, object_ownership, None)
+        config = None if public_access_block is None else dict(public_access_block)
+        self._create_bucket(bucket, region or self.region, object_ownership, None, config)
 
     def _create_bucket(
-        self, bucket: str, region: str, object_ownership: str, constraint: str | None
+        self,
+        bucket: str,
+        region: str,
+        object_ownership: str,
+        constraint: str | None,
+        public_access_block: dict[str, bool] | None,
     ) -> None:
         if not valid_bucket_name(bucket):
             raise _invalid_bucket_name(bucket)
@@ -833,6 +853,7 @@ class S3:
             "region": region,
             "location_constraint": constraint or region,
             "object_ownership": object_ownership,
+            "public_access_block": public_access_block,
         }
         tmp = self._write_temp(json.dumps(record).encode())
         try:
@@ -858,6 +879,18 @@ class S3:
             return (self._meta / "policies" / f"{bucket}.json").read_text("utf-8")
         except FileNotFoundError:
             return None
+
+    def public_access_block(self, bucket: str) -> dict[str, bool] | None:
+        """The bucket's Block Public Access settings, or None when it has none (or no bucket)."""
+        record = self._bucket_data(bucket)
+        return None if record is None else record.get("public_access_block")
+
+    def put_public_access_block(self, bucket: str, config: Mapping[str, bool] | None) -> None:
+        """Set (or, with None, delete) the bucket's Block Public Access settings."""
+        record = self._require_bucket(bucket)
+        value = None if config is None else {name: bool(config.get(name)) for name in bpa.FIELDS}
+        record["public_access_block"] = value
+        self._write_atomic(self._bucket_record(bucket), json.dumps(record).encode())
 
     def put_object(
         self,
@@ -957,7 +990,7 @@ class S3:
     def _check_owner(self, req: _Request) -> None:
         expected = req.headers.get("x-amz-expected-bucket-owner")
         if expected is not None and expected != self.account:
-            raise S3Error(403, "AccessDenied", "Access Denied")
+            raise _access_denied()
 
     # --- buckets ----------------------------------------------------------------------------
 
@@ -1005,10 +1038,12 @@ class S3:
         if req.headers.get("x-amz-bucket-namespace", "global") != "global":
             raise _not_implemented("account-regional bucket namespaces")
         _check_bucket_acl(req.headers.get("x-amz-acl"), ownership)
+        if bpa.is_public_acl(req.headers.get("x-amz-acl")):
+            raise _access_denied()  # a new bucket blocks public ACLs from its first moment
         existing = self._bucket_data(bucket)
         if existing is not None and existing["region"] == region == "us-east-1":
             return 200, {"Location": f"/{bucket}"}, b""
-        self._create_bucket(bucket, region, ownership, constraint)
+        self._create_bucket(bucket, region, ownership, constraint, dict(bpa.ALL_ON))
         location = f"/{bucket}" if region == "us-east-1" else f"http://{bucket}.s3.amazonaws.com/"
         return 200, {"Location": location}, b""
 
@@ -1063,6 +1098,9 @@ class S3:
         except UnicodeDecodeError:
             raise _malformed_policy("This policy contains invalid Json") from None
         _check_policy(text, bucket)
+        config = self.public_access_block(bucket)
+        if bpa.blocks(config, "BlockPublicPolicy") and bpa.is_public_policy(text):
+            raise _access_denied()
         self._write_atomic(self._meta / "policies" / f"{bucket}.json", text.encode())
         return 204, {}, b""
 
@@ -1079,6 +1117,32 @@ class S3:
         bucket = req.bucket or ""
         self._require_bucket(bucket)
         (self._meta / "policies" / f"{bucket}.json").unlink(missing_ok=True)
+        return 204, {}, b""
+
+    def _op_PutPublicAccessBlock(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        try:
+            config = bpa.parse(_parse_xml(req.body))
+        except ValueError:
+            raise _malformed_xml() from None
+        self.put_public_access_block(bucket, config)
+        return 200, {}, b""
+
+    def _op_GetPublicAccessBlock(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        config = self.public_access_block(bucket)
+        if config is None:
+            message = "The public access block configuration was not found"
+            raise S3Error(404, "NoSuchPublicAccessBlockConfiguration", message, BucketName=bucket)
+        body = _xml_doc("PublicAccessBlockConfiguration", bpa.render(config))
+        return 200, {"Content-Type": "application/xml"}, body
+
+    def _op_DeletePublicAccessBlock(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        self.put_public_access_block(bucket, None)
         return 204, {}, b""
 
     # --- objects over the wire --------------------------------------------------------------
@@ -1224,6 +1288,29 @@ class S3:
             self._prune(bucket, path.parent)
         return 204, {}, b""
 
+    def _op_PutObjectAcl(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket, key = req.bucket or "", req.key or ""
+        record = self._require_bucket(bucket)
+        _check_version(req.query)
+        if req.body.strip():
+            raise _not_implemented("AccessControlPolicy documents (only canned ACLs, x-amz-acl)")
+        acl = req.headers.get("x-amz-acl")
+        if acl is None:
+            message = "Your request was missing a required header"
+            raise S3Error(400, "MissingSecurityHeader", message, MissingHeaderName="x-amz-acl")
+        if self._find(bucket, key) is None:
+            raise _no_such_key(key)
+        self._check_object_acl(record, acl)
+        meta = self._object_record(bucket, key)
+        try:
+            stored = json.loads(meta.read_text("utf-8"))
+        except (OSError, ValueError):
+            stored = None
+        if stored is not None:
+            stored["acl"] = acl
+            self._write_atomic(meta, json.dumps(stored).encode())
+        return 200, {}, b""
+
     # --- storage ----------------------------------------------------------------------------
 
     def _bucket_record(self, bucket: str) -> pathlib.Path:
@@ -1233,7 +1320,7 @@ class S3:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self._meta / "objects" / bucket / f"{digest}.json"
 
-    def _bucket_data(self, bucket: str) -> dict[str, str] | None:
+    def _bucket_data(self, bucket: str) -> dict[str, Any] | None:
         if not valid_bucket_name(bucket):
             return None
         try:
@@ -1241,17 +1328,17 @@ class S3:
         except (FileNotFoundError, ValueError):
             return None
 
-    def _bucket_records(self) -> list[dict[str, str]]:
+    def _bucket_records(self) -> list[dict[str, Any]]:
         names = sorted(p.stem for p in (self._meta / "buckets").glob("*.json"))
         return [r for name in names if (r := self._bucket_data(name)) is not None]
 
-    def _require_bucket(self, bucket: str) -> dict[str, str]:
+    def _require_bucket(self, bucket: str) -> dict[str, Any]:
         record = self._bucket_data(bucket)
         if record is None:
             raise _no_such_bucket(bucket)
         return record
 
-    def _check_object_acl(self, record: Mapping[str, str], acl: str | None) -> None:
+    def _check_object_acl(self, record: Mapping[str, Any], acl: str | None) -> None:
         if acl is None:
             return
         if acl not in _CANNED_ACLS:
@@ -1259,6 +1346,9 @@ class S3:
         enforced = record.get("object_ownership") == "BucketOwnerEnforced"
         if enforced and acl != "bucket-owner-full-control":
             raise S3Error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+        config = record.get("public_access_block")
+        if bpa.is_public_acl(acl) and bpa.blocks(config, "BlockPublicAcls"):
+            raise _access_denied()
 
     def _owner_xml(self) -> str:
         canonical = hashlib.sha256(f"pcanb-sandbox:{self.account}".encode()).hexdigest()
