@@ -111,11 +111,21 @@ class Sandbox:
 
     # -- settings and housekeeping ---------------------------------------------------------------
 
-    def configure(self, **settings: float) -> dict[str, float]:
-        """Set simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE),
-        ``issuance_delay`` (IssueCertificate → GetCertificate ready), ``crl_delay`` (revocation →
-        CRL written), ``ocsp_delay`` (revocation → OCSP says revoked), ``audit_delay`` (report
-        CREATING → SUCCESS)."""
+    def configure(self, **settings: float | int | str) -> dict[str, float | int | str]:
+        """Change settings shared by every process on this sandbox; returns them all.
+
+        - Latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE),
+          ``issuance_delay`` (IssueCertificate → GetCertificate ready), ``crl_delay``
+          (revocation → CRL written), ``ocsp_delay`` (revocation → OCSP says revoked),
+          ``audit_delay`` (audit report CREATING → SUCCESS).
+        - ``creation_failure``: ``""`` (default), or a FailureReason (``REQUEST_TIMED_OUT``,
+          ``UNSUPPORTED_ALGORITHM``, ``OTHER``) with which every CA created while it is set
+          ends its CREATING period FAILED.
+        - Count quotas (``LimitExceededException`` past them), AWS's defaults:
+          ``max_certificate_authorities`` (200 per Region), ``max_certificates_per_ca``
+          (1,000,000 over a CA's lifetime), ``max_certificates_per_ca_partitioned``
+          (100,000,000 for CAs with partitioned CRLs), ``max_revocations_per_ca`` (1,000,000).
+        """
         return self.engine.configure(**settings)
 
     def reset(self) -> None:

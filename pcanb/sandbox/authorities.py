@@ -10,18 +10,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from pcanb.sandbox import paging, revocation_config, signing
+from pcanb.sandbox import paging, quotas, revocation_config, signing
 from pcanb.sandbox.errors import (
     InvalidArgsException,
     InvalidStateException,
-    LimitExceededException,
     RequestFailedException,
     RequestInProgressException,
 )
 from pcanb.sandbox.state import CaRecord, Context, load_ca, require_status
 from pcanb.sandbox.tagging import check_new_tags, insert_tags
 
-MAX_CAS = 200
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 _CREATE_CA_FIELDS = (
     "CertificateAuthorityConfiguration", "CertificateAuthorityType", "RevocationConfiguration",
@@ -80,16 +78,7 @@ def create_certificate_authority(engine, db: sqlite3.Connection, ctx: Context, r
         ).fetchone()
         if row and json.loads(row["doc"])["Status"] != "DELETED":
             return {"CertificateAuthorityArn": row["arn"]}
-    live = db.execute(
-        "SELECT COUNT(*) FROM cas WHERE account = ? AND region = ? AND "
-        "(json_extract(doc, '$.Status') != 'DELETED' OR json_extract(doc, '$.RestorableUntil') >= ?)",
-        (ctx.account, ctx.region, ctx.now.timestamp()),
-    ).fetchone()[0]
-    if live >= MAX_CAS:
-        raise LimitExceededException(
-            f"You have reached the quota of {MAX_CAS} certificate authorities in this Region "
-            "(deleted CAs still in their restoration period count)."
-        )
+    quotas.check_certificate_authorities(db, ctx)
     config = req["CertificateAuthorityConfiguration"]
     key = ctx.prepared["key"]
     csr = signing.ca_csr(key, config)
@@ -107,6 +96,9 @@ def create_certificate_authority(engine, db: sqlite3.Connection, ctx: Context, r
         "UsageMode": req.get("UsageMode") or "GENERAL_PURPOSE",
         "CrlPartition": str(uuid.uuid4()),
     }
+    if ctx.settings.get("creation_failure"):
+        # Shown once CREATING ends: the CA is FAILED from then on (a sandbox setting).
+        doc["FailureReason"] = ctx.settings["creation_failure"]
     engine.check_crl_bucket(ctx, arn, checked["revocation"])
     key_der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -238,7 +230,10 @@ def restore_certificate_authority(engine, db, ctx: Context, req: dict) -> dict:
     return {}
 
 
+_CA_TABLES = ("certificates", "ca_counters", "tags", "permissions", "policies", "audit_reports")
+
+
 def _purge(db, arn: str) -> None:
-    for table in ("certificates", "tags", "permissions", "policies", "audit_reports"):
+    for table in _CA_TABLES:
         db.execute(f"DELETE FROM {table} WHERE ca_arn = ?", (arn,))
     db.execute("DELETE FROM cas WHERE arn = ?", (arn,))

@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
+from pcanb.sandbox import quotas
 from pcanb.sandbox.errors import (
     CertificateMismatchException,
     InvalidRequestException,
@@ -191,6 +192,7 @@ def import_certificate_authority_certificate(
     chain = _load_chain(chain_data) if ca.type == "SUBORDINATE" else []
     if chain:
         _check_subordinate_chain(certificate, chain)
+        quotas.check_import_depth(len(chain))
     pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode().strip()  # noqa: E731
     ca.cert_pem = pem(certificate)
     ca.chain_pem = "\n".join(pem(c) for c in chain) or None

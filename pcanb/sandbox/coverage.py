@@ -18,6 +18,10 @@ NOTES: dict[tuple[str, str], str] = {
         "RSA 2048/3072/4096, EC P-256/384/521, ML-DSA-44/65/87; SM2 answers InvalidArgsException "
         "(China Regions only, and not available in the cryptography library)"
     ),
+    ("CreateCertificateAuthority", "CertificateAuthorityType"): (
+        "LimitExceededException past max_certificate_authorities (default 200 per Region; "
+        "restorable deleted CAs and FAILED CAs count)"
+    ),
     ("CreateCertificateAuthority", "KeyStorageSecurityStandard"): (
         "validated per Region (CCPC only in cn-*) and echoed; no HSM is involved"
     ),
@@ -33,7 +37,24 @@ NOTES: dict[tuple[str, str], str] = {
         "IssueCertificate",
         "SigningAlgorithm",
     ): "every algorithm of the CA key's family, RSA-PSS included",
+    ("IssueCertificate", "TemplateArn"): (
+        "all 56 templates; a CA template from a CA at level 5 (the root is level 1) answers "
+        "InvalidArgsException [inferred enforcement point of the documented 5-level limit]"
+    ),
+    ("IssueCertificate", "CertificateAuthorityArn"): (
+        "LimitExceededException past max_certificates_per_ca (default 1,000,000 over the CA's "
+        "lifetime) or, with partitioned CRLs, max_certificates_per_ca_partitioned (default "
+        "100,000,000 [inferred])"
+    ),
+    ("ImportCertificateAuthorityCertificate", "CertificateChain"): (
+        "a chain that puts the CA below level 5 answers InvalidRequestException [inferred "
+        "enforcement point of the documented 5-level limit]"
+    ),
     ("RevokeCertificate", "CertificateSerial"): "colon, plain and 0x hex, any case",
+    ("RevokeCertificate", "CertificateAuthorityArn"): (
+        "LimitExceededException past max_revocations_per_ca (default 1,000,000, complete CRLs; "
+        "a CA with partitioned CRLs is bounded by its certificate quota [inferred])"
+    ),
     ("PutPolicy", "Policy"): (
         "validated against the documented policy shapes; LockoutPreventedException is never raised"
     ),
@@ -44,7 +65,6 @@ NOTES: dict[tuple[str, str], str] = {
 GAPS = (
     "Authentication and IAM: signatures are not verified; every caller is the sandbox account.",
     "ThrottlingException: request-rate quotas are not simulated.",
-    "FAILED CAs: creation never fails (CREATING lasts creation_delay seconds).",
     "S3 Block Public Access is modelled per bucket only; account-level settings (s3control) "
     "are not.",
     "Anonymous reads of CRL URLs: the sandbox serves every CRL at its CDP URL, whatever its "
@@ -52,6 +72,17 @@ GAPS = (
     "Propagation delays are 0 by default: OCSP and CRLs reflect a revocation at once unless "
     "ocsp_delay / crl_delay are set (AWS: up to 60 and about 30 minutes).",
     "Smithy RPC v2 CBOR: only the AWS JSON 1.1 protocol (what botocore uses) is spoken.",
+)
+
+
+#: Sandbox-only controls for AWS behaviour that a caller cannot trigger (shown after the gaps).
+SETTINGS_NOTES = (
+    "creation_failure='REQUEST_TIMED_OUT' | 'UNSUPPORTED_ALGORITHM' | 'OTHER' makes every CA "
+    "created while it is set end CREATING as FAILED with that FailureReason ('' to stop): "
+    "GetCertificateAuthorityCsr then answers RequestFailedException, Delete removes it at once.",
+    "Count quotas are settings: max_certificate_authorities, max_certificates_per_ca, "
+    "max_certificates_per_ca_partitioned, max_revocations_per_ca (LimitExceededException).",
+    "creation_delay, issuance_delay, crl_delay, audit_delay: simulated latencies in seconds.",
 )
 
 
@@ -77,4 +108,7 @@ def table() -> str:
     lines.append("")
     lines.append("Not reproduced:")
     lines.extend(f"  - {gap}" for gap in GAPS)
+    lines.append("")
+    lines.append("Sandbox settings (Sandbox.configure):")
+    lines.extend(f"  - {note}" for note in SETTINGS_NOTES)
     return "\n".join(lines)

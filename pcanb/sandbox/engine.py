@@ -17,6 +17,7 @@ from pcanb.sandbox import (
     issuance,
     permissions,
     policies,
+    quotas,
     revocation,
     shapes,
     tagging,
@@ -64,13 +65,38 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
 
 _SETTINGS_KEY = "settings"
 _META_QUERY = f"SELECT key, value FROM meta WHERE key IN ('{OFFSET_KEY}', '{_SETTINGS_KEY}')"
-DEFAULT_SETTINGS = {
+#: Why a CA creation can end FAILED (the model's FailureReason values).
+FAILURE_REASONS = ("REQUEST_TIMED_OUT", "UNSUPPORTED_ALGORITHM", "OTHER")
+#: Every setting with its default; the default's type is the setting's type.
+DEFAULT_SETTINGS: dict[str, float | int | str] = {
     "creation_delay": 0.0,
     "issuance_delay": 0.0,
     "crl_delay": 0.0,
     "ocsp_delay": 0.0,
     "audit_delay": 0.0,
+    "creation_failure": "",
+    **quotas.DEFAULT_QUOTAS,
 }
+
+
+def _setting_value(name: str, value: Any) -> float | int | str:
+    """``value`` as setting ``name`` stores it; ``ValueError`` when it does not fit."""
+    default = DEFAULT_SETTINGS[name]
+    if isinstance(default, str):
+        value = value or ""
+        if value not in ("", *FAILURE_REASONS):
+            raise ValueError(
+                f"{name} must be '' (creations succeed) or one of {', '.join(FAILURE_REASONS)}; "
+                f"got {value!r}."
+            )
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}.")
+    if isinstance(default, int):
+        if value != int(value) or value < 0:
+            raise ValueError(f"{name} is a count: a whole number of 0 or more, not {value!r}.")
+        return int(value)
+    return float(value)
 
 
 class Engine:
@@ -103,13 +129,15 @@ class Engine:
         )
 
     def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change settings (see ``DEFAULT_SETTINGS``) for every process on this sandbox."""
         unknown = set(changes) - set(DEFAULT_SETTINGS)
         if unknown:
             raise ValueError(
                 f"unknown sandbox settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
             )
+        checked = {name: _setting_value(name, value) for name, value in changes.items()}
         with self.store.write() as db:
-            merged = {**self.settings(db), **{k: float(v) for k, v in changes.items()}}
+            merged = {**self.settings(db), **checked}
             self.store.set_meta(db, _SETTINGS_KEY, json.dumps(merged))
         return merged
 

@@ -13,7 +13,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import revocation_config, signing, validity
+from pcanb.sandbox import quotas, revocation_config, signing, validity
 from pcanb.sandbox.errors import (
     InvalidArgsException,
     InvalidStateException,
@@ -251,6 +251,9 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     start = validity.not_before(req.get("ValidityNotBefore"), ctx.now)
     _check_validity(ca, facts, ctx, template, start, end)
     _check_path_length(facts, template)
+    if template.is_ca and not template.is_root:
+        quotas.check_can_issue_ca(ca, template.name)
+    quotas.count_issued(db, ctx, ca)  # last of the checks: an error rolls the count back
     config = ca.doc["RevocationConfiguration"]
     inputs = IssueInputs(
         template=template,

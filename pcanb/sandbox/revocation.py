@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from pcanb import vocab
-from pcanb.sandbox import crl
+from pcanb.sandbox import crl, quotas
 from pcanb.sandbox.errors import (
     InvalidRequestException,
     RequestAlreadyProcessedException,
@@ -54,6 +54,7 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
     crl_enabled = ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled")
     if crl_enabled:
         engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+    quotas.count_revoked(db, ctx, ca)
     db.execute(
         "UPDATE certificates SET revoked_at = ?, revocation_reason = ? "
         "WHERE ca_arn = ? AND serial = ?",

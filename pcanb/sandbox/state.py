@@ -143,11 +143,22 @@ class CaRecord:
             _CERT_CACHE[self.arn] = cached
         return cached[1]
 
+    @property
+    def level(self) -> int:
+        """The CA's level in its hierarchy: 1 for a root, else 1 + the certificates of its chain."""
+        if self.type == "ROOT" or not self.chain_pem:
+            return 1
+        return 1 + self.chain_pem.count("-----BEGIN CERTIFICATE-----")
+
     def status(self, now: datetime) -> str:
-        """The status AWS would report now (CREATING and EXPIRED are derived from time)."""
+        """The status AWS would report now (CREATING ends, EXPIRED begins, with time).
+
+        CREATING ends in PENDING_CERTIFICATE, or in FAILED when the sandbox was configured to
+        fail creations (``FailureReason`` is then set from the start).
+        """
         status = self.doc["Status"]
         if status == "CREATING" and now.timestamp() >= self.doc["ReadyAt"]:
-            status = "PENDING_CERTIFICATE"
+            status = "FAILED" if self.doc.get("FailureReason") else "PENDING_CERTIFICATE"
         if status in ("ACTIVE", "DISABLED") and now.timestamp() >= self.doc.get("NotAfter", 1e300):
             status = "EXPIRED"
         return status
@@ -162,7 +173,7 @@ class CaRecord:
         status = self.status(now)
         if status == "EXPIRED":
             return max(stored, self.doc["NotAfter"])
-        if status == "PENDING_CERTIFICATE" and self.doc["Status"] == "CREATING":
+        if self.doc["Status"] == "CREATING" and status != "CREATING":
             return self.doc["ReadyAt"]
         return stored
 
@@ -187,7 +198,7 @@ class CaRecord:
         if d.get("NotBefore") is not None:
             out["NotBefore"] = ts(d["NotBefore"])
             out["NotAfter"] = ts(d["NotAfter"])
-        if d.get("FailureReason"):
+        if status == "FAILED":
             out["FailureReason"] = d["FailureReason"]
         out["CertificateAuthorityConfiguration"] = d["CertificateAuthorityConfiguration"]
         out["RevocationConfiguration"] = d["RevocationConfiguration"]

@@ -18,6 +18,12 @@ except ImportError:  # Windows: SQLite's busy handler alone
 
 SCHEMA_VERSION = 1
 
+# Counters for a database made before the ca_counters table existed.
+_BACKFILL_COUNTERS = (
+    "INSERT INTO ca_counters (ca_arn, issued, revoked) "
+    "SELECT ca_arn, COUNT(*), COUNT(revoked_at) FROM certificates GROUP BY ca_arn"
+)
+
 #: SQLite's words for "the file system refused the write" (read-only, full, gone).
 _STORAGE_FAILURES = (
     "readonly database",
@@ -77,6 +83,13 @@ CREATE INDEX IF NOT EXISTS certificates_revoked_only ON certificates (ca_arn, re
     WHERE revoked_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS certificates_with_token ON certificates (ca_arn, idempotency_token)
     WHERE idempotency_token IS NOT NULL;
+-- Certificates issued and revoked per CA over its lifetime, for the count quotas: one short
+-- row bumped per issuance or revocation, where a COUNT would read every certificate of the CA.
+CREATE TABLE IF NOT EXISTS ca_counters (
+    ca_arn TEXT PRIMARY KEY,
+    issued INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS tags (
     ca_arn TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -140,6 +153,13 @@ def storage_message(path: Path, error: BaseException) -> str:
     )
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return row is not None
+
+
 class Store:
     """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer)."""
 
@@ -154,9 +174,12 @@ class Store:
             conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")  # proves the directory and the file can be written
             try:
+                had_counters = _has_table(conn, "ca_counters")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                if not had_counters:
+                    conn.execute(_BACKFILL_COUNTERS)
                 conn.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
