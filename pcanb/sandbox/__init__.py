@@ -112,8 +112,14 @@ class Sandbox:
     # -- settings and housekeeping ---------------------------------------------------------------
 
     def configure(self, **settings: float) -> dict[str, float]:
-        """Set simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE)
-        and ``issuance_delay`` (IssueCertificate → GetCertificate ready)."""
+        """Change settings shared by every process on this sandbox; returns them all.
+
+        Simulated latencies in seconds: ``creation_delay`` (CREATING → PENDING_CERTIFICATE),
+        ``issuance_delay`` (IssueCertificate → GetCertificate ready), ``crl_delay`` and
+        ``audit_delay``. ``throttle_scale``: request-rate quotas, 0 (the default) off, 1 AWS's
+        default rates per operation, 2 twice them; a call over its rate gets
+        ``ThrottlingException``.
+        """
         return self.engine.configure(**settings)
 
     def reset(self) -> None:

@@ -43,11 +43,11 @@ NOTES: dict[tuple[str, str], str] = {
 #: Behaviour the sandbox does not reproduce at all (shown by ``pcanb sandbox coverage``).
 GAPS = (
     "Authentication and IAM: signatures are not verified; every caller is the sandbox account.",
-    "ThrottlingException: request-rate quotas are not simulated.",
+    "Request-rate quotas are off by default (configure(throttle_scale=1) turns on AWS's "
+    "default rates); the token buckets are kept per serving process, not shared.",
     "FAILED CAs: creation never fails (CREATING lasts creation_delay seconds).",
     "S3 Block Public Access is not modelled (ACL-disabled buckets, the default, are).",
     "OCSP and CRL propagation delays: OCSP answers at once; CRLs after crl_delay seconds.",
-    "Smithy RPC v2 CBOR: only the AWS JSON 1.1 protocol (what botocore uses) is spoken.",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,7 @@ from pcanb.sandbox.errors import InvalidArgsException, ServiceError
 from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context
 from pcanb.sandbox.store import Store
+from pcanb.sandbox.throttling import RateLimiter
 from pcanb.x509.keys import generate_private_key
 
 Action = Callable[..., dict[str, Any]]
@@ -71,6 +73,8 @@ DEFAULT_SETTINGS = {
     "issuance_delay": 0.0,
     "crl_delay": 0.0,
     "audit_delay": 0.0,
+    # Request-rate quotas: 0 = off, 1 = AWS's default rates, 2 = twice them (ThrottlingException).
+    "throttle_scale": 0.0,
 }
 
 
@@ -82,6 +86,7 @@ class Engine:
         self.clock = clock
         self.s3 = s3
         self._lock = threading.Lock()
+        self.limiter = RateLimiter()
         self._settings_cache: tuple[str | None, dict[str, Any]] | None = None
 
     # -- settings shared by every process using this sandbox ---------------------------------
@@ -109,8 +114,12 @@ class Engine:
             raise ValueError(
                 f"unknown sandbox settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
             )
+        values = {k: float(v) for k, v in changes.items()}
+        bad = sorted(k for k, v in values.items() if not 0 <= v < math.inf)
+        if bad:
+            raise ValueError(f"sandbox settings {bad} must be finite numbers of 0 or more")
         with self.store.write() as db:
-            merged = {**self.settings(db), **{k: float(v) for k, v in changes.items()}}
+            merged = {**self.settings(db), **values}
             self.store.set_meta(db, _SETTINGS_KEY, json.dumps(merged))
         return merged
 
@@ -151,6 +160,9 @@ class Engine:
                 # (checked here, in the action's snapshot, so the common case costs one query).
                 due = attempt == 0 and self._due(db, now.timestamp())
                 if not due:
+                    scale = settings["throttle_scale"]
+                    if scale:  # raises ThrottlingException before the action touches anything
+                        self.limiter.take(account, region, operation, now.timestamp(), scale)
                     ctx = Context(
                         account=account,
                         region=region,
