@@ -32,5 +32,5 @@ def test_notes_name_real_parameters():
 
 def test_table_mentions_gaps():
     text = table()
-    assert "ThrottlingException" in text
+    assert "throttle_scale" in text
     assert "IssueCertificate" in text

@@ -125,6 +125,8 @@ class Sandbox:
           ``max_certificate_authorities`` (200 per Region), ``max_certificates_per_ca``
           (1,000,000 over a CA's lifetime), ``max_certificates_per_ca_partitioned``
           (100,000,000 for CAs with partitioned CRLs), ``max_revocations_per_ca`` (1,000,000).
+        - ``throttle_scale``: request-rate quotas, 0 (the default) off, 1 AWS's default rates
+          per operation, 2 twice them; a call over its rate gets ``ThrottlingException``.
         """
         return self.engine.configure(**settings)
 

@@ -64,14 +64,14 @@ NOTES: dict[tuple[str, str], str] = {
 #: Behaviour the sandbox does not reproduce at all (shown by ``pcanb sandbox coverage``).
 GAPS = (
     "Authentication and IAM: signatures are not verified; every caller is the sandbox account.",
-    "ThrottlingException: request-rate quotas are not simulated.",
+    "Request-rate quotas are off by default (configure(throttle_scale=1) turns on AWS's "
+    "default rates); the token buckets are kept per serving process, not shared.",
     "S3 Block Public Access is modelled per bucket only; account-level settings (s3control) "
     "are not.",
     "Anonymous reads of CRL URLs: the sandbox serves every CRL at its CDP URL, whatever its "
     "object ACL and the bucket's Block Public Access settings.",
     "Propagation delays are 0 by default: OCSP and CRLs reflect a revocation at once unless "
     "ocsp_delay / crl_delay are set (AWS: up to 60 and about 30 minutes).",
-    "Smithy RPC v2 CBOR: only the AWS JSON 1.1 protocol (what botocore uses) is spoken.",
 )
 
 
@@ -82,7 +82,8 @@ SETTINGS_NOTES = (
     "GetCertificateAuthorityCsr then answers RequestFailedException, Delete removes it at once.",
     "Count quotas are settings: max_certificate_authorities, max_certificates_per_ca, "
     "max_certificates_per_ca_partitioned, max_revocations_per_ca (LimitExceededException).",
-    "creation_delay, issuance_delay, crl_delay, audit_delay: simulated latencies in seconds.",
+    "creation_delay, issuance_delay, crl_delay, ocsp_delay, audit_delay: simulated latencies "
+    "in seconds. throttle_scale: request-rate quotas (0 off, 1 AWS's default rates).",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,7 @@ from pcanb.sandbox.clock import OFFSET_KEY, Clock
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.state import CaRecord, Context
 from pcanb.sandbox.store import Store
+from pcanb.sandbox.throttling import RateLimiter
 from pcanb.x509.keys import generate_private_key
 
 Action = Callable[..., dict[str, Any]]
@@ -76,6 +78,8 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {
     "audit_delay": 0.0,
     "creation_failure": "",
     **quotas.DEFAULT_QUOTAS,
+    # Request-rate quotas: 0 = off, 1 = AWS's default rates, 2 = twice them (ThrottlingException).
+    "throttle_scale": 0.0,
 }
 
 
@@ -96,6 +100,8 @@ def _setting_value(name: str, value: Any) -> float | int | str:
         if value != int(value) or value < 0:
             raise ValueError(f"{name} is a count: a whole number of 0 or more, not {value!r}.")
         return int(value)
+    if not 0 <= value < math.inf:
+        raise ValueError(f"{name} must be a finite number of 0 or more, not {value!r}.")
     return float(value)
 
 
@@ -107,6 +113,7 @@ class Engine:
         self.clock = clock
         self.s3 = s3
         self._lock = threading.Lock()
+        self.limiter = RateLimiter()
         self._settings_cache: tuple[str | None, dict[str, Any]] | None = None
 
     # -- settings shared by every process using this sandbox ---------------------------------
@@ -178,6 +185,9 @@ class Engine:
                 # (checked here, in the action's snapshot, so the common case costs one query).
                 due = attempt == 0 and self._due(db, now.timestamp())
                 if not due:
+                    scale = settings["throttle_scale"]
+                    if scale:  # raises ThrottlingException before the action touches anything
+                        self.limiter.take(account, region, operation, now.timestamp(), scale)
                     ctx = Context(
                         account=account,
                         region=region,

@@ -1,8 +1,10 @@
 """``pcanb sandbox serve``: the sandbox over HTTP on 127.0.0.1, for the AWS CLI and other SDKs.
 
-One endpoint speaks both APIs: AWS JSON 1.1 requests (``X-Amz-Target: ACMPrivateCA.*``) go
-to the Private CA engine, OCSP requests (``Content-Type: application/ocsp-request``) to the
-responder, and everything else is S3 (path-style: ``http://127.0.0.1:<port>/<bucket>/<key>``).
+One endpoint speaks both APIs: AWS JSON 1.1 requests (``X-Amz-Target: ACMPrivateCA.*``) and
+Smithy RPC v2 CBOR requests (``POST /service/ACMPrivateCA/operation/<Op>`` with
+``smithy-protocol: rpc-v2-cbor``; needs ``pcanb[serve]``) go to the Private CA engine, OCSP
+requests (``Content-Type: application/ocsp-request``) to the responder, and everything else is
+S3 (path-style: ``http://127.0.0.1:<port>/<bucket>/<key>``).
 """
 
 from __future__ import annotations

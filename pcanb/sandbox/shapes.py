@@ -3,7 +3,7 @@
 botocore checks required members, types and minimums on the client; AWS checks the rest
 (maximums, patterns, enums) on the server and answers ``ValidationException``. Other SDKs and
 the raw HTTP server skip client validation, so everything is checked here again. Blob members
-arrive base64-encoded on the JSON wire and are decoded here.
+arrive base64-encoded on the JSON wire (decoded here) and as byte strings in CBOR.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import binascii
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -178,15 +179,18 @@ def _build(shape: Shape, done: dict[str, Validator]) -> Validator:
         length = _length_check(meta)
 
         def blob(value: Any, path: str, problems: list[str]) -> Any:
-            if not isinstance(value, str):
+            if isinstance(value, bytes):  # a CBOR byte string
+                data = value
+            elif not isinstance(value, str):
                 _fail(problems, value, path, "Member must be base64-encoded binary data")
                 return value
-            try:
-                data = base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raise ServiceError(
-                    "SerializationException", f"Member '{path}' is not valid base64."
-                ) from None
+            else:
+                try:
+                    data = base64.b64decode(value, validate=True)
+                except (binascii.Error, ValueError):
+                    raise ServiceError(
+                        "SerializationException", f"Member '{path}' is not valid base64."
+                    ) from None
             if length is not None:
                 length(data, len(data), path, problems)
             return data
@@ -195,7 +199,7 @@ def _build(shape: Shape, done: dict[str, Validator]) -> Validator:
     if kind == "timestamp":
 
         def timestamp(value: Any, path: str, problems: list[str]) -> Any:
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float | datetime):
                 _fail(problems, value, path, "Member must be a timestamp")
             return value
 

@@ -1,8 +1,10 @@
-"""The sandbox on the wire: AWS JSON 1.1 for acm-pca, REST-XML for S3, and botocore's hook.
+"""The sandbox on the wire: acm-pca in AWS JSON 1.1 or Smithy RPC v2 CBOR, REST-XML for S3.
 
 ``Wire.handle(method, url, headers, body) -> (status, headers, body)`` is the one entry point;
 the in-process transport (a ``before-send`` handler on the sandbox's own boto3 session) and the
-HTTP server both call it. This is the only sandbox module that knows botocore's objects.
+HTTP server both call it. Both acm-pca protocols share one dispatch (``handle_pca``); a codec
+does the routing and the encoding (CBOR in ``rpcv2_cbor``). This is the only sandbox module that
+knows botocore's request and response objects.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape as xml_escape
 
 from pcanb.sandbox import calllog, shapes
@@ -69,8 +71,20 @@ class Wire:
     ) -> tuple[int, dict[str, str], bytes]:
         headers = {k: _text(v) for k, v in headers.items()}
         lower = {k.lower(): v for k, v in headers.items()}
+        protocol = lower.get("smithy-protocol")
+        if protocol is not None and protocol.strip().lower() == "rpc-v2-cbor":
+            try:
+                from pcanb.sandbox.rpcv2_cbor import CborCodec
+            except ImportError:  # cbor2 is not installed
+                error = ServiceError(
+                    "NotImplementedException",
+                    "Smithy RPC v2 CBOR needs the cbor2 package: pip install 'pcanb[serve]'.",
+                    501,
+                )
+                return _json_error(error)
+            return self.handle_pca(method, url, lower, body, CborCodec())
         if lower.get("x-amz-target", "").startswith(_TARGET_PREFIX):
-            return self.handle_pca(lower, body)
+            return self.handle_pca(method, url, lower, body, JSON_CODEC)
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         try:
@@ -111,10 +125,12 @@ class Wire:
         )
 
     def handle_pca(
-        self, headers: Mapping[str, str], body: bytes
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes, codec: Codec
     ) -> tuple[int, dict[str, str], bytes]:
+        """One acm-pca call: ``codec`` routes and decodes it, the engine runs it, ``codec``
+        encodes the answer (``headers`` with lower-case names)."""
         request_id = str(uuid.uuid4())
-        operation = headers["x-amz-target"][len(_TARGET_PREFIX) :]
+        operation = ""
         access_key, region, _ = caller(
             {"Authorization": headers.get("authorization", "")}, self.sandbox.default_region
         )
@@ -122,7 +138,7 @@ class Wire:
         encoded: list[bytes] = []
 
         def record(db, ctx, result) -> None:  # inside the action's transaction
-            encoded.append(json.dumps(result, default=_default).encode())
+            encoded.append(codec.encode(operation, result))
             calllog.insert(
                 db,
                 when=ctx.now,
@@ -136,13 +152,9 @@ class Wire:
             )
 
         try:
+            operation = codec.route(method, url, headers)
             shapes.operation_model(operation)  # the target is routed before the body is read
-            try:
-                params = json.loads(body or b"{}")
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                raise ServiceError(
-                    "SerializationException", "The request body is not valid JSON."
-                ) from None
+            params = codec.decode(body)
             self.sandbox.engine.call(
                 operation,
                 params,
@@ -153,14 +165,14 @@ class Wire:
                 on_success=record,
             )
         except ServiceError as error:
-            return self._failed(operation, region, access_key, request_id, params, error)
+            return self._failed(codec, operation, region, access_key, request_id, params, error)
         except Exception as exc:
             # The file system refused the write (read-only, full): the caller can act on that.
             if is_storage_failure(exc):
                 error = ServiceError(
                     "ServiceUnavailable", storage_message(self.sandbox.store.path, exc), 503
                 )
-                return self._failed(operation, region, access_key, request_id, params, error)
+                return self._failed(codec, operation, region, access_key, request_id, params, error)
             # Otherwise a bug, not the caller's mistake: answer as AWS does, keep the trace.
             logger.exception("sandbox failure in %s", operation)
             error = ServiceError(
@@ -169,11 +181,12 @@ class Wire:
                 "(the action's transaction was rolled back). Please report this.",
                 500,
             )
-            return self._failed(operation, region, access_key, request_id, params, error)
-        headers = {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}
-        return 200, headers, encoded[0]
+            return self._failed(codec, operation, region, access_key, request_id, params, error)
+        return codec.answer(request_id, encoded[0])
 
-    def _failed(self, operation, region, access_key, request_id, params, error: ServiceError):
+    def _failed(
+        self, codec: Codec, operation, region, access_key, request_id, params, error: ServiceError
+    ):
         """The AWS error answer for a failed call, recorded in the call log when it can be."""
         try:
             calllog.record(
@@ -192,7 +205,7 @@ class Wire:
             if not is_storage_failure(exc):
                 raise
             # The store refuses writes: the caller still gets the AWS error, unlogged.
-        return _json_error(error, request_id)
+        return codec.error(error, request_id)
 
     # -- the in-process transport --------------------------------------------------------------
 
@@ -260,6 +273,47 @@ class _Raw(io.BytesIO):
     def stream(self, amt: int | None = None, **_: Any):
         while chunk := self.read(amt or 65536):
             yield chunk
+
+
+class Codec(Protocol):
+    """One acm-pca wire protocol: which operation a request names, its body, the answers."""
+
+    def route(self, method: str, url: str, headers: Mapping[str, str]) -> str: ...
+
+    def decode(self, body: bytes) -> Any: ...
+
+    def encode(self, operation: str, result: dict[str, Any]) -> bytes: ...
+
+    def answer(self, request_id: str, payload: bytes) -> tuple[int, dict[str, str], bytes]: ...
+
+    def error(self, error: ServiceError, request_id: str) -> tuple[int, dict[str, str], bytes]: ...
+
+
+class JsonCodec:
+    """AWS JSON 1.1: ``X-Amz-Target: ACMPrivateCA.<Operation>``, a JSON object as the body."""
+
+    def route(self, method: str, url: str, headers: Mapping[str, str]) -> str:
+        return headers["x-amz-target"][len(_TARGET_PREFIX) :]
+
+    def decode(self, body: bytes) -> Any:
+        try:
+            return json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ServiceError(
+                "SerializationException", "The request body is not valid JSON."
+            ) from None
+
+    def encode(self, operation: str, result: dict[str, Any]) -> bytes:
+        return json.dumps(result, default=_default).encode()
+
+    def answer(self, request_id: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"x-amzn-RequestId": request_id, "Content-Type": JSON_CONTENT_TYPE}, payload
+
+    def error(self, error: ServiceError, request_id: str) -> tuple[int, dict[str, str], bytes]:
+        return _json_error(error, request_id)
+
+
+JSON_CODEC = JsonCodec()
 
 
 def _json_error(
