@@ -22,6 +22,8 @@ from test_lifecycle_support import (  # noqa: F401 (fixtures)
     pem,
 )
 
+import pcanb
+
 REASONS = ["REQUEST_TIMED_OUT", "UNSUPPORTED_ALGORITHM", "OTHER"]
 TAGS = [{"Key": "team", "Value": "pki"}]
 POLICY_ACTIONS = ["IssueCertificate", "GetCertificate", "ListPermissions"]
@@ -99,6 +101,14 @@ def test_the_csr_waiter_stops_on_a_failed_ca(pca, client):
     waiter = client.get_waiter("certificate_authority_csr_created")
     with pytest.raises(WaiterError, match="RequestFailedException"):
         waiter.wait(CertificateAuthorityArn=arn, WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+
+
+def test_the_toolkit_says_what_happened_and_what_to_do(pca, client):
+    pca.sandbox.configure(creation_failure="REQUEST_TIMED_OUT")
+    with pytest.raises(pcanb.WrongStateError, match="FAILED \\(FailureReason REQUEST_TIMED_OUT\\)"):
+        pca.create_root_ca(common_name="Doomed Root")
+    (failed,) = client.list_certificate_authorities()["CertificateAuthorities"]
+    assert failed["Status"] == "FAILED"  # left for the caller to delete, as the message says
 
 
 # -- the table, row by row --------------------------------------------------------------------

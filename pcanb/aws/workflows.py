@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import WaiterError
+
 from pcanb.aws import arguments
 from pcanb.aws.authorities import (
     create_certificate_authority,
@@ -73,9 +75,20 @@ def _create(
 ) -> tuple[str, Csr]:
     config = {"KeyAlgorithm": key_algorithm, "SigningAlgorithm": signing, "Subject": subject}
     arn = create_certificate_authority(pca, config, ca_type, **options)
-    pca.client.get_waiter("certificate_authority_csr_created").wait(
-        CertificateAuthorityArn=arn, WaiterConfig=pca.waiter_config(3)
-    )
+    try:
+        pca.client.get_waiter("certificate_authority_csr_created").wait(
+            CertificateAuthorityArn=arn, WaiterConfig=pca.waiter_config(3)
+        )
+    except WaiterError:
+        ca = pca.client.describe_certificate_authority(CertificateAuthorityArn=arn)
+        if ca["CertificateAuthority"]["Status"] != "FAILED":
+            raise
+        reason = ca["CertificateAuthority"].get("FailureReason", "OTHER")
+        raise WrongStateError(
+            f"{arn} ended its creation FAILED (FailureReason {reason}); a failed CA cannot be "
+            "recovered: delete it (pca.delete_certificate_authority(arn), gone at once) and "
+            "create another"
+        ) from None
     return arn, get_certificate_authority_csr(pca, arn)
 
 
