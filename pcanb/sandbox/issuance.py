@@ -253,7 +253,7 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     _check_path_length(facts, template)
     if template.is_ca and not template.is_root:
         quotas.check_can_issue_ca(ca, template.name)
-    quotas.count_issued(db, ctx, ca)  # last of the checks: an error rolls the count back
+    quotas.count_issued(db, ctx, ca)  # the last check before the certificate is signed
     config = ca.doc["RevocationConfiguration"]
     inputs = IssueInputs(
         template=template,

@@ -20,8 +20,8 @@ SCHEMA_VERSION = 1
 
 # Counters for a database made before the ca_counters table existed.
 _BACKFILL_COUNTERS = (
-    "INSERT INTO ca_counters (ca_arn, issued, revoked) "
-    "SELECT ca_arn, COUNT(*), COUNT(revoked_at) FROM certificates GROUP BY ca_arn"
+    "INSERT INTO ca_counters (ca_arn, revoked) "
+    "SELECT ca_arn, COUNT(revoked_at) FROM certificates GROUP BY ca_arn"
 )
 
 #: SQLite's words for "the file system refused the write" (read-only, full, gone).
@@ -83,11 +83,10 @@ CREATE INDEX IF NOT EXISTS certificates_revoked_only ON certificates (ca_arn, re
     WHERE revoked_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS certificates_with_token ON certificates (ca_arn, idempotency_token)
     WHERE idempotency_token IS NOT NULL;
--- Certificates issued and revoked per CA over its lifetime, for the count quotas: one short
--- row bumped per issuance or revocation, where a COUNT would read every certificate of the CA.
+-- Certificates revoked per CA over its lifetime, for the revocation quota: one short row bumped
+-- per revocation, where a COUNT would read every revoked certificate of the CA.
 CREATE TABLE IF NOT EXISTS ca_counters (
     ca_arn TEXT PRIMARY KEY,
-    issued INTEGER NOT NULL DEFAULT 0,
     revoked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tags (
