@@ -917,7 +917,10 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             lambda c: c.get_bucket_policy_status(Bucket="crl-bucket"),
             "S3 operation GetBucketPolicyStatus",
         ),
-        (lambda c: c.get_object_acl(Bucket="crl-bucket", Key="k"), "S3 operation GetObjectAcl"),
+        (
+            lambda c: c.get_object_retention(Bucket="crl-bucket", Key="k"),
+            "S3 operation GetObjectRetention",
+        ),
         (
             lambda c: c.put_object_acl(
                 Bucket="crl-bucket", Key="k", GrantRead="uri=http://acs.amazonaws.com/groups"

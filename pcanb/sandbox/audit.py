@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sqlite3
 import uuid
 from datetime import timedelta
@@ -85,9 +86,10 @@ def create_audit_report(engine, db: sqlite3.Connection, ctx: Context, req: dict[
     ).fetchone()
     if last is not None and ctx.now.timestamp() - last["created_at"] < INTERVAL.total_seconds():
         wait = INTERVAL.total_seconds() - (ctx.now.timestamp() - last["created_at"])
+        minutes = max(math.ceil(wait / 60), 1)
         raise RequestInProgressException(
             "An audit report can be generated once every 30 minutes per certificate authority; "
-            f"the next one can be requested in {int(wait // 60) + 1} minutes."
+            f"the next one can be requested in {minutes} minute{'' if minutes == 1 else 's'}."
         )
     report_id = str(uuid.uuid4())
     extension = "json" if req["AuditReportResponseFormat"] == "JSON" else "csv"

@@ -17,6 +17,7 @@ from pcanb.sandbox.errors import (
     RequestFailedException,
     RequestInProgressException,
 )
+from pcanb.sandbox.general_names import check_subject
 from pcanb.sandbox.state import CaRecord, Context, load_ca, require_status
 from pcanb.sandbox.tagging import check_new_tags, insert_tags
 
@@ -25,18 +26,6 @@ _CREATE_CA_FIELDS = (
     "CertificateAuthorityConfiguration", "CertificateAuthorityType", "RevocationConfiguration",
     "KeyStorageSecurityStandard", "UsageMode",
 )  # fmt: skip
-
-
-def check_subject(subject: dict[str, Any]) -> None:
-    """ASN1Subject rules the model cannot express."""
-    standard = [k for k, v in subject.items() if k != "CustomAttributes" and v]
-    if subject.get("CustomAttributes") and standard:
-        raise InvalidArgsException(
-            "Subject CustomAttributes cannot be combined with standard attributes "
-            f"({', '.join(standard)}); put every attribute in CustomAttributes or none."
-        )
-    if not standard and not subject.get("CustomAttributes"):
-        raise InvalidArgsException("The Subject must contain at least one attribute.")
 
 
 def check_create(req: dict[str, Any], region: str) -> dict[str, Any]:

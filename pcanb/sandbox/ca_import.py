@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import quotas
+from pcanb.sandbox import der, quotas
 from pcanb.sandbox.errors import (
     CertificateMismatchException,
     InvalidRequestException,
@@ -66,8 +66,8 @@ def _load_chain(data: bytes) -> list[x509.Certificate]:
 
 def _check_extensions(certificate: x509.Certificate, what: str) -> None:
     try:
-        extensions = list(certificate.extensions)
-    except ValueError as exc:
+        extensions = der.extensions_of(certificate)
+    except (ValueError, IndexError) as exc:
         raise MalformedCertificateException(f"The {what} has malformed extensions: {exc}") from None
     for extension in extensions:
         if extension.critical and extension.oid not in _CRITICAL_ALLOWED:
@@ -79,14 +79,14 @@ def _check_extensions(certificate: x509.Certificate, what: str) -> None:
 
 
 def _check_is_ca(certificate: x509.Certificate) -> x509.BasicConstraints:
-    try:
-        extension = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
+    found = [e for e in der.extensions_of(certificate) if e.oid == ExtensionOID.BASIC_CONSTRAINTS]
+    if not found:
         raise MalformedCertificateException(
             "The certificate has no basicConstraints extension; a CA certificate needs a critical "
             "basicConstraints with cA=TRUE (issue it with a RootCACertificate or "
             "SubordinateCACertificate template)."
-        ) from None
+        )
+    extension = found[0]
     if not extension.value.ca or not extension.critical:
         raise MalformedCertificateException(
             "The certificate's basicConstraints must be critical with cA=TRUE; this one is "
@@ -121,10 +121,7 @@ def _check_subordinate_chain(certificate: x509.Certificate, chain: list[x509.Cer
                 else "The certificate does not comply with conditions specified in the certificate "
                 "that signed it: it is not signed by the first certificate of the chain."
             )
-        try:
-            bc = parent.extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound:
-            bc = None
+        bc = der.find(parent, x509.BasicConstraints)
         if bc is None or not bc.ca:
             raise CertificateMismatchException(
                 f"Chain certificate #{i + 1} is not a CA certificate (basicConstraints cA=TRUE)."

@@ -16,7 +16,8 @@ from pcanb.sandbox.shapes import service_model
 NOTES: dict[tuple[str, str], str] = {
     ("CreateCertificateAuthority", "CertificateAuthorityConfiguration"): (
         "RSA 2048/3072/4096, EC P-256/384/521, ML-DSA-44/65/87; SM2 answers InvalidArgsException "
-        "(China Regions only, and not available in the cryptography library)"
+        "(China Regions only, and not available in the cryptography library); CsrExtensions "
+        "SubjectInformationAccess takes every GeneralName choice, EdiPartyName included"
     ),
     ("CreateCertificateAuthority", "CertificateAuthorityType"): (
         "LimitExceededException past max_certificate_authorities (default 200 per Region; "
@@ -37,6 +38,14 @@ NOTES: dict[tuple[str, str], str] = {
         "IssueCertificate",
         "SigningAlgorithm",
     ): "every algorithm of the CA key's family, RSA-PSS included",
+    ("IssueCertificate", "ApiPassthrough"): (
+        "honoured by the APIPassthrough / APICSRPassthrough templates; every GeneralName choice "
+        "(EdiPartyName written as DER); InvalidArgsException for a Subject mixing "
+        "CustomAttributes with standard attributes, and [inferred] for a KeyUsage with no bit "
+        "set, a CertPolicyId listed twice, a CustomExtension Value that is not one DER value "
+        "and, on a CA with OCSP enabled, a CustomExtension AIA (a CSRPassthrough AIA is "
+        "replaced by the OCSP one)"
+    ),
     ("IssueCertificate", "TemplateArn"): (
         "all 56 templates; a CA template from a CA at level 5 (the root is level 1) answers "
         "InvalidArgsException [inferred enforcement point of the documented 5-level limit]"
@@ -68,6 +77,8 @@ GAPS = (
     "default rates); the token buckets are kept per serving process, not shared.",
     "S3 Block Public Access is modelled per bucket only; account-level settings (s3control) "
     "are not.",
+    "S3 object owners: every object belongs to the bucket owner (the sandbox account), so "
+    "GetObjectAcl shows no separate bucket-owner grant for bucket-owner-* canned ACLs.",
     "Anonymous reads of CRL URLs: the sandbox serves every CRL at its CDP URL, whatever its "
     "object ACL and the bucket's Block Public Access settings.",
     "Propagation delays are 0 by default: OCSP and CRLs reflect a revocation at once unless "

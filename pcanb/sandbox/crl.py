@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from pcanb.sandbox import revocation_config, signing
+from pcanb.sandbox import der, revocation_config, signing
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context, ts
@@ -66,7 +66,12 @@ def build(
     assert certificate is not None
     since = ca.doc.get("LastCrlAt", 0.0)
     number = int(generated.timestamp() * 1000)
-    ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    ski = der.find(certificate, x509.SubjectKeyIdentifier)
+    aki = (
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(certificate.public_key())
+        if ski is None
+        else x509.AuthorityKeyIdentifier(ski.digest, None, None)
+    )
     # The list constructor signs in one pass (adding 100k entries one by one is quadratic).
     builder = x509.CertificateRevocationListBuilder(
         issuer_name=certificate.subject,
@@ -75,9 +80,9 @@ def build(
         extensions=[],
         revoked_certificates=_revoked_entries(db, ca, since),
     )
-    builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False
-    ).add_extension(x509.CRLNumber(number), critical=False)
+    builder = builder.add_extension(aki, critical=False).add_extension(
+        x509.CRLNumber(number), critical=False
+    )
     if crl_config.get("CrlType") == "PARTITIONED":
         uri = revocation_config.crl_distribution_point(
             {

@@ -13,7 +13,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import quotas, revocation_config, signing, validity
+from pcanb.sandbox import der, quotas, revocation_config, signing, validity
 from pcanb.sandbox.errors import (
     InvalidArgsException,
     InvalidStateException,
@@ -40,17 +40,38 @@ _ISSUE_STATE_MESSAGE = "The certificate authority is not in a valid state for is
 
 
 def new_serial() -> int:
-    """A 128-bit random serial with the top bit set (always 16 significant bytes, as AWS's)."""
-    return int.from_bytes(os.urandom(16), "big") | (1 << 127)
+    """A serial of 16 random bytes, positive and non-zero.
+
+    AWS's serials look like 16 uniformly random bytes: the top bit is set in some (ARN suffix
+    a2b95975ec6e1cd85a21c2104c5be129 in the user guide's PcaIssueCert example; the CLI
+    get-certificate example's certificates encode 17-byte INTEGERs 00 9b89f1fe... and
+    00 eb2477...) and clear in others (ARN suffix / serial 6707447683a9b7f4055627ffd55cebcc in
+    the CLI get-certificate and revoke-certificate examples), so it is not forced either way.
+    """
+    while True:
+        serial = int.from_bytes(os.urandom(16), "big")
+        if serial:
+            return serial
 
 
 def serial_arn_suffix(serial: int) -> str:
+    """The certificate ARN suffix: 32 lowercase hex digits, as in every AWS example seen
+    (zero-padding a serial whose top byte is 0 is [inferred])."""
     return format(serial, "032x")
 
 
-def _load_csr(data: bytes) -> tuple[x509.CertificateSigningRequest, Any, x509.Name]:
-    """The CSR in a request (PEM or DER) with its public key and subject, each extracted once;
-    ``MalformedCSRException`` for anything wrong with it."""
+@dataclass(frozen=True)
+class _Csr:
+    """A request's CSR with the parts issuance reads, each extracted once."""
+
+    csr: x509.CertificateSigningRequest
+    public_key: Any
+    subject: x509.Name
+    extensions: list[x509.Extension]
+
+
+def _load_csr(data: bytes) -> _Csr:
+    """The CSR in a request (PEM or DER); ``MalformedCSRException`` for anything wrong with it."""
     try:
         if b"-----BEGIN" in data:
             csr = x509.load_pem_x509_csr(data)
@@ -74,15 +95,16 @@ def _load_csr(data: bytes) -> tuple[x509.CertificateSigningRequest, Any, x509.Na
     if not valid:
         raise MalformedCSRException("The CSR signature does not verify with its own public key.")
     try:
-        has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in csr.extensions)
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        extensions = der.extensions_of(csr)
+    except (ValueError, IndexError, x509.DuplicateExtension) as exc:
         raise MalformedCSRException(f"The CSR extensions could not be parsed: {exc}") from None
+    has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in extensions)
     subject = csr.subject
     if len(subject) == 0 and not has_san:
         raise MalformedCSRException(
             "The CSR must contain a subject or a subject alternative name; it has neither."
         )
-    return csr, public_key, subject
+    return _Csr(csr, public_key, subject, extensions)
 
 
 def _existing_by_token(db: sqlite3.Connection, ctx: Context, ca_arn: str, token: str) -> str | None:
@@ -193,12 +215,7 @@ def _ca_facts(ca: CaRecord) -> _CaFacts:
         return cached[1]
     key = ca.private_key
     certificate = ca.certificate
-    bc = None
-    if certificate is not None:
-        try:
-            bc = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound:
-            bc = None
+    bc = None if certificate is None else der.find(certificate, x509.BasicConstraints)
     facts = _CaFacts(
         key_algorithm=signing.key_algorithm(key),
         issuer_public_key=key.public_key(),
@@ -238,7 +255,8 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
             f"The template ARN {template_arn!r} does not name an AWS Private CA certificate "
             "template, e.g. arn:aws:acm-pca:::template/EndEntityCertificate/V1."
         )
-    csr, public_key, csr_subject = _load_csr(req["Csr"])
+    loaded = _load_csr(req["Csr"])
+    public_key = loaded.public_key
     _check_ca_for_template(ca, template, public_key)
     token = req.get("IdempotencyToken")
     if token:
@@ -257,7 +275,7 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     config = ca.doc["RevocationConfiguration"]
     inputs = IssueInputs(
         template=template,
-        csr=csr,
+        csr=loaded.csr,
         api_passthrough=req.get("ApiPassthrough"),
         issuer_public_key=facts.issuer_public_key,
         issuer_ski=facts.issuer_ski,
@@ -266,7 +284,8 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
         ),
         ocsp_url=revocation_config.ocsp_url(config, ca.region),
         public_key=public_key,
-        csr_subject=csr_subject,
+        csr_subject=loaded.subject,
+        csr_extensions=loaded.extensions,
     )
     subject = build_subject(inputs)
     issuer = subject if template.is_root else facts.issuer_name
@@ -323,12 +342,8 @@ def _naive_utc(time: datetime) -> datetime:
 def _ski(certificate: x509.Certificate | None) -> bytes | None:
     if certificate is None:
         return None
-    try:
-        return certificate.extensions.get_extension_for_class(
-            x509.SubjectKeyIdentifier
-        ).value.digest
-    except x509.ExtensionNotFound:
-        return None
+    ski = der.find(certificate, x509.SubjectKeyIdentifier)
+    return None if ski is None else ski.digest
 
 
 def get_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:

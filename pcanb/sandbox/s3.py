@@ -460,6 +460,7 @@ _ROUTES: dict[tuple[str, str, str], str] = {
     ("object", "HEAD", ""): "HeadObject",
     ("object", "DELETE", ""): "DeleteObject",
     ("object", "PUT", "acl"): "PutObjectAcl",
+    ("object", "GET", "acl"): "GetObjectAcl",
 }
 _RESPONSE_OVERRIDES = {
     "response-cache-control": "Cache-Control",
@@ -486,6 +487,7 @@ _OP_PARAMS: dict[str, frozenset[str]] = {
     "HeadObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
     "DeleteObject": frozenset({"versionId"}),
     "PutObjectAcl": frozenset({"versionId"}),
+    "GetObjectAcl": frozenset({"versionId"}),
 }
 # Query parameters that are not subresources: they never select an operation.
 _PLAIN_PARAMS = frozenset().union(
@@ -1311,6 +1313,23 @@ class S3:
             self._write_atomic(meta, json.dumps(stored).encode())
         return 200, {}, b""
 
+    def _op_GetObjectAcl(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """The object's canned ACL as grants. On a bucket with ACLs disabled the answer is the
+        owner's FULL_CONTROL whatever was stored ("Requests to read ACLs always return a
+        response that shows full control for the bucket owner", S3 User Guide,
+        object-ownership-error-responses)."""
+        bucket, key = req.bucket or "", req.key or ""
+        record = self._require_bucket(bucket)
+        _check_version(req.query)
+        found = self._find(bucket, key)
+        if found is None:
+            raise _no_such_key(key)
+        enforced = record.get("object_ownership") == "BucketOwnerEnforced"
+        grants = _canned_grants(None if enforced else found.acl, self._canonical_id())
+        inner = self._owner_xml() + "<AccessControlList>" + "".join(grants)
+        inner += "</AccessControlList>"
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("AccessControlPolicy", inner)
+
     # --- storage ----------------------------------------------------------------------------
 
     def _bucket_record(self, bucket: str) -> pathlib.Path:
@@ -1350,9 +1369,11 @@ class S3:
         if bpa.is_public_acl(acl) and bpa.blocks(config, "BlockPublicAcls"):
             raise _access_denied()
 
+    def _canonical_id(self) -> str:
+        return hashlib.sha256(f"pcanb-sandbox:{self.account}".encode()).hexdigest()
+
     def _owner_xml(self) -> str:
-        canonical = hashlib.sha256(f"pcanb-sandbox:{self.account}".encode()).hexdigest()
-        return f"<Owner>{_el('ID', canonical)}</Owner>"
+        return f"<Owner>{_el('ID', self._canonical_id())}</Owner>"
 
     def _write_temp(self, data: bytes) -> pathlib.Path:
         fd, name = tempfile.mkstemp(dir=self._meta / "tmp", suffix=".tmp")
@@ -1557,6 +1578,33 @@ def _check_bucket_acl(acl: str | None, ownership: str) -> None:
     if ownership == "BucketOwnerEnforced" and acl not in ("private", "bucket-owner-full-control"):
         message = "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
         raise S3Error(400, "InvalidBucketAclWithObjectOwnership", message)
+
+
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+# Grants each canned ACL adds to the owner's FULL_CONTROL: (grantee, permission), where the
+# grantee "owner" is the bucket owner. The sandbox has one account, so an object's owner is
+# always the bucket owner and a bucket-owner grant that repeats the owner's is left out.
+_CANNED_EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
+    "public-read": ((_ALL_USERS, "READ"),),
+    "public-read-write": ((_ALL_USERS, "READ"), (_ALL_USERS, "WRITE")),
+    "authenticated-read": ((_AUTHENTICATED_USERS, "READ"),),
+    "bucket-owner-read": (("owner", "READ"),),
+}
+_XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+def _canned_grants(acl: str | None, owner_id: str) -> list[str]:
+    """The <Grant> elements of a canned ACL (``None``: private)."""
+    pairs = [("owner", "FULL_CONTROL"), *_CANNED_EXTRA.get(acl or "private", ())]
+    out = []
+    for grantee, permission in pairs:
+        if grantee == "owner":
+            who = f'<Grantee {_XSI} xsi:type="CanonicalUser">{_el("ID", owner_id)}</Grantee>'
+        else:
+            who = f'<Grantee {_XSI} xsi:type="Group">{_el("URI", grantee)}</Grantee>'
+        out.append(f"<Grant>{who}{_el('Permission', permission)}</Grant>")
+    return out
 
 
 def _user_metadata(headers: Mapping[str, str]) -> dict[str, str]:

@@ -75,6 +75,13 @@ def _fail(problems: list[str], value: Any, path: str, constraint: str) -> None:
     problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
 
 
+def _blob_shown(data: bytes) -> str:
+    """A blob as AWS's Java front end prints it in a validation message (Kinesis and Firehose
+    answers show ``Value 'java.nio.HeapByteBuffer[pos=0 lim=50268 cap=50268]' at 'data'``;
+    the same front end for acm-pca is [inferred])."""
+    return f"java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]"
+
+
 # A validator: (value, path, problems) -> the value to use (blobs decoded), problems appended.
 Validator = Callable[[Any, str, list[str]], Any]
 
@@ -192,7 +199,7 @@ def _build(shape: Shape, done: dict[str, Validator]) -> Validator:
                         "SerializationException", f"Member '{path}' is not valid base64."
                     ) from None
             if length is not None:
-                length(data, len(data), path, problems)
+                length(_blob_shown(data), len(data), path, problems)
             return data
 
         return blob

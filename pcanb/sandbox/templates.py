@@ -8,7 +8,6 @@ APICSRPassthrough).
 from __future__ import annotations
 
 import base64
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -17,7 +16,14 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
+from pcanb.sandbox import der
 from pcanb.sandbox.errors import InvalidArgsException
+from pcanb.sandbox.general_names import (
+    check_subject,
+    general_name,
+    information_access,
+    subject_alternative_name,
+)
 from pcanb.vocab import EXTENDED_KEY_USAGE_OIDS, TEMPLATE_NAMES
 from pcanb.x509.names import subject_to_name
 
@@ -151,42 +157,8 @@ TEMPLATES: dict[str, Template] = {name: _parse_template(name) for name in TEMPLA
 # --- ApiPassthrough -> cryptography objects ------------------------------------------------
 
 
-def general_name(spec: Mapping[str, Any]) -> x509.GeneralName:
-    """A cryptography GeneralName from AWS's GeneralName structure (exactly one member set)."""
-    chosen = [k for k, v in spec.items() if v is not None]
-    if len(chosen) != 1:
-        raise InvalidArgsException(
-            f"A GeneralName must have exactly one member set; got {sorted(chosen) or 'none'}."
-        )
-    kind, value = chosen[0], spec[chosen[0]]
-    try:
-        if kind == "DnsName":
-            return x509.DNSName(value)
-        if kind == "Rfc822Name":
-            return x509.RFC822Name(value)
-        if kind == "UniformResourceIdentifier":
-            return x509.UniformResourceIdentifier(value)
-        if kind == "IpAddress":
-            return x509.IPAddress(ipaddress.ip_address(value))
-        if kind == "RegisteredId":
-            return x509.RegisteredID(ObjectIdentifier(value))
-        if kind == "DirectoryName":
-            return x509.DirectoryName(subject_to_name(value))
-        if kind == "OtherName":
-            return x509.OtherName(ObjectIdentifier(value["TypeId"]), _utf8_der(value["Value"]))
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidArgsException(f"The {kind} value {value!r} is not valid: {exc}") from None
-    raise InvalidArgsException(f"GeneralName type {kind} is not supported by the pcanb sandbox.")
-
-
-def _utf8_der(text: str) -> bytes:
-    raw = text.encode()
-    if len(raw) >= 128:
-        raise InvalidArgsException("OtherName values longer than 127 bytes are not supported.")
-    return bytes([0x0C, len(raw)]) + raw
-
-
 def api_key_usage(spec: Mapping[str, bool]) -> x509.KeyUsage:
+    """A KeyUsage from AWS's nine KeyUsage booleans (unset ones false)."""
     bits = {_KEY_USAGE_FIELDS[k]: bool(v) for k, v in spec.items() if k in _KEY_USAGE_FIELDS}
     if (bits.get("encipher_only") or bits.get("decipher_only")) and not bits.get("key_agreement"):
         raise InvalidArgsException("EncipherOnly and DecipherOnly require KeyAgreement.")
@@ -209,8 +181,17 @@ def api_extended_key_usage(items: list[Mapping[str, str]]) -> x509.ExtendedKeyUs
 
 
 def api_certificate_policies(items: list[Mapping[str, Any]]) -> x509.CertificatePolicies:
+    """CertificatePolicies from ApiPassthrough; a policy OID given twice is refused (RFC 5280
+    4.2.1.4: a policy identifier MUST NOT appear more than once) [inferred code]."""
     policies = []
+    seen: set[str] = set()
     for item in items:
+        if item["CertPolicyId"] in seen:
+            raise InvalidArgsException(
+                f"CertificatePolicies lists CertPolicyId {item['CertPolicyId']} more than once; "
+                "each policy OID may appear only once."
+            )
+        seen.add(item["CertPolicyId"])
         qualifiers = [q["Qualifier"]["CpsUri"] for q in item.get("PolicyQualifiers") or ()]
         policies.append(
             x509.PolicyInformation(ObjectIdentifier(item["CertPolicyId"]), qualifiers or None)
@@ -218,9 +199,9 @@ def api_certificate_policies(items: list[Mapping[str, Any]]) -> x509.Certificate
     return x509.CertificatePolicies(policies)
 
 
-def subject_information_access(items: list[Mapping[str, Any]]) -> x509.SubjectInformationAccess:
+def subject_information_access(items: list[Mapping[str, Any]]) -> x509.ExtensionType:
     """The SIA extension from CsrExtensions.SubjectInformationAccess."""
-    descriptions = []
+    pairs = []
     for item in items:
         method = item["AccessMethod"]
         chosen = [k for k, v in method.items() if v]
@@ -230,10 +211,8 @@ def subject_information_access(items: list[Mapping[str, Any]]) -> x509.SubjectIn
             )
         value = method[chosen[0]]
         oid = _ACCESS_METHODS[value] if chosen[0] == "AccessMethodType" else value
-        descriptions.append(
-            x509.AccessDescription(ObjectIdentifier(oid), general_name(item["AccessLocation"]))
-        )
-    return x509.SubjectInformationAccess(descriptions)
+        pairs.append((ObjectIdentifier(oid), general_name(item["AccessLocation"])))
+    return information_access(pairs)
 
 
 # --- building the extension list -----------------------------------------------------------
@@ -253,12 +232,13 @@ class IssueInputs:
     #: The CSR's public key and subject when the caller already has them (parsed once).
     public_key: Any = None
     csr_subject: x509.Name | None = None
+    csr_extensions: list[x509.Extension] | None = None
 
 
 Extensions = dict[ObjectIdentifier, tuple[x509.ExtensionType, bool]]
 
 
-def _api_extensions(spec: Mapping[str, Any]) -> Extensions:
+def _api_extensions(spec: Mapping[str, Any], ocsp_enabled: bool) -> Extensions:
     out: Extensions = {}
 
     def put(oid: ObjectIdentifier, value: x509.ExtensionType, critical: bool) -> None:
@@ -270,27 +250,55 @@ def _api_extensions(spec: Mapping[str, Any]) -> Extensions:
 
     ext = spec.get("Extensions") or {}
     if ext.get("KeyUsage") is not None:
-        put(ExtensionOID.KEY_USAGE, api_key_usage(ext["KeyUsage"]), True)
+        put(ExtensionOID.KEY_USAGE, _api_key_usage_extension(ext["KeyUsage"]), True)
     if ext.get("ExtendedKeyUsage"):
         put(ExtensionOID.EXTENDED_KEY_USAGE, api_extended_key_usage(ext["ExtendedKeyUsage"]), False)
     if ext.get("CertificatePolicies"):
         policies = api_certificate_policies(ext["CertificatePolicies"])
         put(ExtensionOID.CERTIFICATE_POLICIES, policies, False)
     if ext.get("SubjectAlternativeNames"):
-        sans = x509.SubjectAlternativeName(
-            [general_name(g) for g in ext["SubjectAlternativeNames"]]
-        )
+        sans = subject_alternative_name(ext["SubjectAlternativeNames"])
         put(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, sans, False)
     for custom in ext.get("CustomExtensions") or ():
         oid = ObjectIdentifier(custom["ObjectIdentifier"])
-        try:
-            value = base64.b64decode(custom["Value"], validate=True)
-        except ValueError:
+        if ocsp_enabled and oid == ExtensionOID.AUTHORITY_INFORMATION_ACCESS:
+            # "With OCSP enabled, AIA cannot be supplied through passthrough templates"
+            # [documented rule; refusing rather than dropping is inferred].
             raise InvalidArgsException(
-                f"CustomExtension {oid.dotted_string} Value is not valid base64."
-            ) from None
-        put(oid, x509.UnrecognizedExtension(oid, value), bool(custom.get("Critical")))
+                "This certificate authority has OCSP enabled, so the AuthorityInformationAccess "
+                "extension (1.3.6.1.5.5.7.1.1) cannot be supplied through ApiPassthrough."
+            )
+        put(oid, _custom_extension(oid, custom["Value"]), bool(custom.get("Critical")))
     return out
+
+
+def _api_key_usage_extension(spec: Mapping[str, bool]) -> x509.KeyUsage:
+    """ApiPassthrough KeyUsage; one with no bit set is refused, since RFC 5280 4.2.1.3 asks for
+    at least one bit in a keyUsage extension [inferred: AWS's answer is not documented]."""
+    if not any(spec.get(name) for name in _KEY_USAGE_FIELDS):
+        raise InvalidArgsException(
+            "ApiPassthrough Extensions.KeyUsage must set at least one bit; omit KeyUsage to "
+            "leave the extension out."
+        )
+    return api_key_usage(spec)
+
+
+def _custom_extension(oid: ObjectIdentifier, value: str) -> x509.UnrecognizedExtension:
+    """A CustomExtension: its Value is the base64 of the DER-encoded extnValue, so it must be
+    one complete DER element; anything else would put bytes no parser reads into the
+    certificate [inferred: AWS documents the format, not its check]."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise InvalidArgsException(
+            f"CustomExtension {oid.dotted_string} Value is not valid base64."
+        ) from None
+    if not der.is_single_element(raw):
+        raise InvalidArgsException(
+            f"CustomExtension {oid.dotted_string} Value is not one DER-encoded ASN.1 value; "
+            "give the base64 of the DER encoding of the extension value."
+        )
+    return x509.UnrecognizedExtension(oid, raw)
 
 
 _ORDER = (
@@ -309,7 +317,8 @@ def _rank(extension: x509.Extension) -> int:
 def build_subject(inputs: IssueInputs) -> x509.Name:
     """The subject: from ApiPassthrough when the template honours it, else the CSR's."""
     api = inputs.api_passthrough or {}
-    if inputs.template.api_passthrough and api.get("Subject"):
+    if inputs.template.api_passthrough and api.get("Subject") is not None:
+        check_subject(api["Subject"])
         return subject_to_name(api["Subject"])
     return inputs.csr_subject if inputs.csr_subject is not None else inputs.csr.subject
 
@@ -351,16 +360,17 @@ def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[x509.Exten
     chosen: dict[ObjectIdentifier, x509.Extension] = {}
     # Lowest precedence first; later layers overwrite. The CSR gives its SAN, and everything
     # with a CSRPassthrough template.
-    if template.csr_passthrough:
-        for extension in inputs.csr.extensions:
+    csr_extensions = (
+        inputs.csr_extensions
+        if inputs.csr_extensions is not None
+        else der.extensions_of(inputs.csr)
+    )
+    for extension in csr_extensions:
+        if template.csr_passthrough or extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
             chosen[extension.oid] = extension
-    else:
-        for extension in inputs.csr.extensions:
-            if extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
-                chosen[extension.oid] = extension
     api_ext: Extensions = {}
     if template.api_passthrough and inputs.api_passthrough:
-        api_ext = _api_extensions(inputs.api_passthrough)
+        api_ext = _api_extensions(inputs.api_passthrough, inputs.ocsp_url is not None)
         for value, critical in api_ext.values():
             chosen[value.oid] = x509.Extension(value.oid, critical, value)
     # Fields that never come from a request, except an AKI the API gives a self-signed root
@@ -369,6 +379,8 @@ def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[x509.Exten
     if not (template.is_root and ExtensionOID.AUTHORITY_KEY_IDENTIFIER in api_ext):
         chosen.pop(ExtensionOID.AUTHORITY_KEY_IDENTIFIER, None)
     if inputs.ocsp_url is not None:
+        # An AIA from a CSRPassthrough CSR is replaced by the OCSP one, not refused [inferred:
+        # a CSR is the requester's, not the CA administrator's, choice].
         chosen.pop(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, None)
     # The template's own definitions win.
     for extension in template.extensions:
