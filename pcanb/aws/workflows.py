@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import WaiterError
-
 from pcanb.aws import arguments
 from pcanb.aws.authorities import (
     create_certificate_authority,
@@ -74,6 +72,8 @@ def _create(
     pca: Pca, ca_type: str, subject: dict, key_algorithm: str, signing: str, **options: Any
 ) -> tuple[str, Csr]:
     config = {"KeyAlgorithm": key_algorithm, "SigningAlgorithm": signing, "Subject": subject}
+    from botocore.exceptions import WaiterError  # botocore is loaded by now: the client exists
+
     arn = create_certificate_authority(pca, config, ca_type, **options)
     try:
         pca.client.get_waiter("certificate_authority_csr_created").wait(
