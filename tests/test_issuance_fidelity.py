@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_pkilint import BLOCKING, lint_certificate
 
+import pcanb
+
 TEMPLATE = "arn:aws:acm-pca:::template/{}/V1"
 BLANK_API = "BlankEndEntityCertificate_APIPassthrough"
 UPN = "1.3.6.1.4.1.311.20.2.3"
@@ -180,6 +182,10 @@ def test_san_edi_party_name_and_long_other_name(pca, client, root, tmp_path):
     assert re.search(r"cont \[ 5 \].*\n.*cont \[ 0 \].*\n.*UTF8STRING +:assigner\n", san)
     assert re.search(r"cont \[ 1 \].*\n.*UTF8STRING +:" + "p" * 256 + "\n", san)
     assert lint_blocking(tmp_path, pem) == []
+    decoded = pcanb.Certificate.load(pem)  # the toolkit reads what cryptography can, and says so
+    assert decoded.common_name == "svc.example.com" and decoded.not_after > decoded.not_before
+    with pytest.raises(pcanb.DecodeError, match="extensions could not be decoded"):
+        decoded.to_dict()
 
 
 SIA = [
@@ -230,8 +236,12 @@ def test_sia_edi_party_name_goes_into_ca_csrs_and_certificates(pca, client):
     # A CSRPassthrough template copies the SIA into a subordinate CA certificate, which
     # imports and issues as usual.
     sub_arn, sub_csr = create_ca_with_sia(client, "SUBORDINATE", "EDI Sub")
-    cert_arn = issue_arn(
-        client, root_arn, "SubordinateCACertificate_PathLen0_CSRPassthrough", sub_csr.encode()
+    cert_arn = issue_arn(  # longer than the leaf below, which must end before its CA does
+        client,
+        root_arn,
+        "SubordinateCACertificate_PathLen0_CSRPassthrough",
+        sub_csr.encode(),
+        Validity={"Type": "DAYS", "Value": 60},
     )
     got = client.get_certificate(CertificateAuthorityArn=root_arn, CertificateArn=cert_arn)
     shown = openssl_text("x509", got["Certificate"])

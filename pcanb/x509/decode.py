@@ -208,7 +208,8 @@ def _uris(names: Iterable[x509.GeneralName] | None) -> list[str]:
 def _extensions_of(obj: Any) -> x509.Extensions:
     try:
         return obj.extensions
-    except (ValueError, x509.DuplicateExtension) as exc:
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        # e.g. an EDIPartyName, which cryptography does not decode (OpenSSL shows it).
         raise DecodeError(f"the extensions could not be decoded: {exc}") from None
 
 
