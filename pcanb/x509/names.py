@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,7 +85,12 @@ def common_name(name: x509.Name) -> str | None:
     return str(values[0].value) if values else None
 
 
+_RFC2253_SPECIAL = re.compile(r'[,+"\\<>;]')
+
+
 def _escape_rfc2253(value: str) -> str:
+    if not _RFC2253_SPECIAL.search(value) and value[:1] not in ("#", " ") and value[-1:] != " ":
+        return value  # the usual case, without a Python loop over every character
     out = []
     for i, ch in enumerate(value):
         if ch in ',+"\\<>;' or (ch == "#" and i == 0) or (ch == " " and i in (0, len(value) - 1)):
