@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import der, quotas
+from pcanb.sandbox import quotas, raw_extensions
 from pcanb.sandbox.errors import (
     CertificateMismatchException,
     InvalidRequestException,
@@ -66,7 +66,7 @@ def _load_chain(data: bytes) -> list[x509.Certificate]:
 
 def _check_extensions(certificate: x509.Certificate, what: str) -> None:
     try:
-        extensions = der.extensions_of(certificate)
+        extensions = raw_extensions.extensions_of(certificate)
     except (ValueError, IndexError) as exc:
         raise MalformedCertificateException(f"The {what} has malformed extensions: {exc}") from None
     for extension in extensions:
@@ -79,7 +79,11 @@ def _check_extensions(certificate: x509.Certificate, what: str) -> None:
 
 
 def _check_is_ca(certificate: x509.Certificate) -> x509.BasicConstraints:
-    found = [e for e in der.extensions_of(certificate) if e.oid == ExtensionOID.BASIC_CONSTRAINTS]
+    found = [
+        e
+        for e in raw_extensions.extensions_of(certificate)
+        if e.oid == ExtensionOID.BASIC_CONSTRAINTS
+    ]
     if not found:
         raise MalformedCertificateException(
             "The certificate has no basicConstraints extension; a CA certificate needs a critical "
@@ -121,7 +125,7 @@ def _check_subordinate_chain(certificate: x509.Certificate, chain: list[x509.Cer
                 else "The certificate does not comply with conditions specified in the certificate "
                 "that signed it: it is not signed by the first certificate of the chain."
             )
-        bc = der.find(parent, x509.BasicConstraints)
+        bc = raw_extensions.find(parent, x509.BasicConstraints)
         if bc is None or not bc.ca:
             raise CertificateMismatchException(
                 f"Chain certificate #{i + 1} is not a CA certificate (basicConstraints cA=TRUE)."

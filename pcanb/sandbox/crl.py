@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from pcanb.sandbox import der, revocation_config, signing
+from pcanb.sandbox import raw_extensions, revocation_config, signing
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context, ts
@@ -66,7 +66,7 @@ def build(
     assert certificate is not None
     since = ca.doc.get("LastCrlAt", 0.0)
     number = int(generated.timestamp() * 1000)
-    ski = der.find(certificate, x509.SubjectKeyIdentifier)
+    ski = raw_extensions.find(certificate, x509.SubjectKeyIdentifier)
     aki = (
         x509.AuthorityKeyIdentifier.from_issuer_public_key(certificate.public_key())
         if ski is None

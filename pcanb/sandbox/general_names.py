@@ -11,8 +11,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
-from pcanb.sandbox import der
 from pcanb.sandbox.errors import InvalidArgsException
+from pcanb.x509 import der
 from pcanb.x509.names import subject_to_name
 
 

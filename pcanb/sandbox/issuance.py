@@ -13,7 +13,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import der, quotas, revocation_config, signing, validity
+from pcanb.sandbox import quotas, raw_extensions, revocation_config, signing, validity
 from pcanb.sandbox.errors import (
     InvalidArgsException,
     InvalidStateException,
@@ -95,7 +95,7 @@ def _load_csr(data: bytes) -> _Csr:
     if not valid:
         raise MalformedCSRException("The CSR signature does not verify with its own public key.")
     try:
-        extensions = der.extensions_of(csr)
+        extensions = raw_extensions.extensions_of(csr)
     except (ValueError, IndexError, x509.DuplicateExtension) as exc:
         raise MalformedCSRException(f"The CSR extensions could not be parsed: {exc}") from None
     has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in extensions)
@@ -215,7 +215,7 @@ def _ca_facts(ca: CaRecord) -> _CaFacts:
         return cached[1]
     key = ca.private_key
     certificate = ca.certificate
-    bc = None if certificate is None else der.find(certificate, x509.BasicConstraints)
+    bc = None if certificate is None else raw_extensions.find(certificate, x509.BasicConstraints)
     facts = _CaFacts(
         key_algorithm=signing.key_algorithm(key),
         issuer_public_key=key.public_key(),
@@ -342,7 +342,7 @@ def _naive_utc(time: datetime) -> datetime:
 def _ski(certificate: x509.Certificate | None) -> bytes | None:
     if certificate is None:
         return None
-    ski = der.find(certificate, x509.SubjectKeyIdentifier)
+    ski = raw_extensions.find(certificate, x509.SubjectKeyIdentifier)
     return None if ski is None else ski.digest
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
-from pcanb.sandbox import der
+from pcanb.sandbox import raw_extensions
 from pcanb.sandbox.errors import InvalidArgsException
 from pcanb.sandbox.general_names import (
     check_subject,
@@ -25,6 +25,7 @@ from pcanb.sandbox.general_names import (
     subject_alternative_name,
 )
 from pcanb.vocab import EXTENDED_KEY_USAGE_OIDS, TEMPLATE_NAMES
+from pcanb.x509 import der
 from pcanb.x509.names import subject_to_name
 
 _KEY_USAGE_FIELDS = {
@@ -363,7 +364,7 @@ def build_extensions(inputs: IssueInputs, subject: x509.Name) -> list[x509.Exten
     csr_extensions = (
         inputs.csr_extensions
         if inputs.csr_extensions is not None
-        else der.extensions_of(inputs.csr)
+        else raw_extensions.extensions_of(inputs.csr)
     )
     for extension in csr_extensions:
         if template.csr_passthrough or extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:

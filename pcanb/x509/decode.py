@@ -17,6 +17,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, Signat
 
 from pcanb.errors import DecodeError
 from pcanb.vocab import serial_to_aws
+from pcanb.x509.der import BIT_STRING, INTEGER, SEQUENCE, expect, read
 from pcanb.x509.keys import PublicKey, key_algorithm_of, key_description, signing_algorithm_of
 
 __all__ = ["Certificate", "CertificateChain", "Crl", "Csr"]
@@ -79,19 +80,6 @@ class _cached(cached_property):
             return value
 
 
-def _tlv(der: bytes, pos: int, tag: int) -> tuple[int, int]:
-    """(start of the contents, end) of the DER element at ``pos``, which must have ``tag``."""
-    if der[pos] != tag:
-        raise ValueError(f"expected tag {tag:#x} at {pos}")
-    length = der[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        length = int.from_bytes(der[pos : pos + count], "big")
-        pos += count
-    return pos, pos + length
-
-
 class _TbsParts(NamedTuple):
     """Encoded pieces of a DER certificate's TBSCertificate, as slices of the DER."""
 
@@ -101,6 +89,10 @@ class _TbsParts(NamedTuple):
     key_bits: bytes  # the subjectPublicKey BIT STRING contents (unused-bits octet first)
 
 
+# Certificate, TBSCertificate, serialNumber, signature, issuer, validity, subject, SPKI.
+_TBS_TAGS = (SEQUENCE, SEQUENCE, INTEGER, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE)
+
+
 def _tbs_parts(der: bytes) -> _TbsParts | None:
     """Issuer, subject and public-key pieces of a DER certificate; ``None`` if it will not walk.
 
@@ -108,21 +100,23 @@ def _tbs_parts(der: bytes) -> _TbsParts | None:
     key): walking the few outer TLVs gives the encoded bytes, which key the caches below.
     """
     try:
-        pos = _tlv(der, 0, 0x30)[0]  # Certificate
-        pos = _tlv(der, pos, 0x30)[0]  # TBSCertificate
+        certificate, pos, _ = read(der, 0)
+        tbs, pos, _ = read(der, pos)
         if der[pos] == 0xA0:  # [0] version
-            pos = _tlv(der, pos, 0xA0)[1]
-        pos = _tlv(der, pos, 0x02)[1]  # serialNumber
-        pos = _tlv(der, pos, 0x30)[1]  # signature AlgorithmIdentifier
-        issuer_end = _tlv(der, pos, 0x30)[1]
-        issuer = der[pos:issuer_end]
-        subject_start = _tlv(der, issuer_end, 0x30)[1]  # after validity
-        subject_end = _tlv(der, subject_start, 0x30)[1]
-        spki = _tlv(der, subject_end, 0x30)[0]
-        algorithm_end = _tlv(der, spki, 0x30)[1]
-        bits_start, bits_end = _tlv(der, algorithm_end, 0x03)
+            pos = read(der, pos)[2]
+        serial, _, pos = read(der, pos)
+        signature, _, issuer_start = read(der, pos)
+        issuer_tag, _, issuer_end = read(der, issuer_start)
+        validity, _, subject_start = read(der, issuer_end)
+        subject_tag, _, subject_end = read(der, subject_start)
+        spki_tag, spki, _ = read(der, subject_end)
+        algorithm_tag, _, algorithm_end = read(der, spki)
+        bits_tag, bits_start, bits_end = read(der, algorithm_end)
+        tags = (certificate, tbs, serial, signature, issuer_tag, validity, subject_tag, spki_tag)
+        if tags != _TBS_TAGS or algorithm_tag != SEQUENCE or bits_tag != BIT_STRING:
+            return None
         return _TbsParts(
-            issuer,
+            der[issuer_start:issuer_end],
             der[subject_start:subject_end],
             der[spki:algorithm_end],
             der[bits_start:bits_end],
@@ -145,7 +139,7 @@ def _rsa_modulus_bits(key_bits: bytes) -> int | None:
     try:
         if key_bits[0] != 0:  # unused bits
             return None
-        start, end = _tlv(key_bits, _tlv(key_bits, 1, 0x30)[0], 0x02)  # modulus INTEGER
+        _, start, end = expect(key_bits, expect(key_bits, 1, SEQUENCE)[1], INTEGER)  # modulus
         while start < end - 1 and key_bits[start] == 0:  # the sign octet
             start += 1
         return (end - start - 1) * 8 + key_bits[start].bit_length()

@@ -10,6 +10,8 @@ from cryptography import x509
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
+from pcanb.x509 import der
+
 #: ASN1Subject members in the order AWS encodes them, with their OIDs.
 SUBJECT_FIELDS: tuple[tuple[str, ObjectIdentifier], ...] = (
     ("Country", NameOID.COUNTRY_NAME),
@@ -104,22 +106,9 @@ def _der_hex(attribute: x509.NameAttribute) -> str:
     """Hex of the DER encoding of one attribute value, as X500Principal prints it after '#'."""
     # cryptography exposes no per-attribute DER, so encode the single-attribute Name and take
     # the value TLV off the end (SET { SEQUENCE { OID, value } }).
-    der = x509.Name([attribute]).public_bytes()
-    oid_der = _oid_der(attribute.oid)
-    return der[der.index(oid_der) + len(oid_der) :].hex()
-
-
-def _oid_der(oid: ObjectIdentifier) -> bytes:
-    parts = [int(p) for p in oid.dotted_string.split(".")]
-    body = bytearray()
-    for number in [parts[0] * 40 + parts[1], *parts[2:]]:
-        chunk = [number & 0x7F]
-        number >>= 7
-        while number:
-            chunk.append(0x80 | (number & 0x7F))
-            number >>= 7
-        body += bytes(reversed(chunk))
-    return bytes([0x06, len(body)]) + bytes(body)
+    encoded = x509.Name([attribute]).public_bytes()
+    oid_der = der.oid(attribute.oid.dotted_string)
+    return encoded[encoded.index(oid_der) + len(oid_der) :].hex()
 
 
 def audit_subject(name: x509.Name) -> str:

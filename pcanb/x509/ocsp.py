@@ -14,6 +14,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from pcanb.errors import DecodeError
+from pcanb.x509 import der
 from pcanb.x509.decode import Certificate
 
 
@@ -50,17 +51,19 @@ class OcspAnswer:
         return self.cert_status == "REVOKED"
 
 
-def parse_response(der: bytes, issuer: Certificate) -> OcspAnswer:
+def parse_response(encoded: bytes, issuer: Certificate) -> OcspAnswer:
     """Decode a DER OCSP response and check its signature with the issuer's key."""
     try:
-        response = ocsp.load_der_ocsp_response(der)
+        response = ocsp.load_der_ocsp_response(encoded)
     except ValueError as exc:
         raise DecodeError(f"could not decode an OCSP response: {exc}") from None
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         return OcspAnswer(response.response_status.name)
     try:
         issuer.x509.public_key().verify(
-            response.signature, response.tbs_response_bytes, *_verify_args(issuer, response, der)
+            response.signature,
+            response.tbs_response_bytes,
+            *_verify_args(issuer, response, encoded),
         )
         valid = True
     except (
@@ -91,10 +94,10 @@ def parse_response(der: bytes, issuer: Certificate) -> OcspAnswer:
     )
 
 
-def _verify_args(issuer: Certificate, response: ocsp.OCSPResponse, der: bytes) -> tuple:
+def _verify_args(issuer: Certificate, response: ocsp.OCSPResponse, encoded: bytes) -> tuple:
     key = issuer.x509.public_key()
     if response.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
-        algorithm, pss = pss_parameters(der)
+        algorithm, pss = pss_parameters(encoded)
         return (pss, algorithm)
     algorithm = response.signature_hash_algorithm
     if isinstance(key, rsa.RSAPublicKey):
@@ -120,57 +123,21 @@ _HASH_OIDS: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(raw)]) + raw + content
-
-
-def _oid(dotted: str) -> bytes:
-    first, second, *rest = (int(part) for part in dotted.split("."))
-    body = bytearray([40 * first + second])
-    for arc in rest:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return _tlv(0x06, bytes(body))
-
-
-def _elements(der: bytes) -> list[tuple[int, bytes, bytes]]:
-    """The (tag, content, whole encoding) of each DER element in ``der``, in order."""
+def _elements(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """The (tag, content, whole encoding) of each DER element in ``data``, in order."""
     out, at = [], 0
-    while at < len(der):
-        tag, size, start = der[at], der[at + 1], at + 2
-        if size & 0x80:
-            count = size & 0x7F
-            size = int.from_bytes(der[start : start + count], "big")
-            start += count
-        end = start + size
-        if end > len(der):
-            raise DecodeError("truncated DER in an OCSP response")
-        out.append((tag, der[start:end], der[at:end]))
-        at = end
+    try:
+        for tag, start, end in der.children(data):
+            out.append((tag, data[start:end], data[at:end]))
+            at = end
+    except ValueError as exc:
+        raise DecodeError(f"malformed DER in an OCSP response: {exc}") from None
     return out
 
 
-def _decode_oid(content: bytes) -> str:
-    arcs, value = [content[0] // 40, content[0] % 40], 0
-    for byte in content[1:]:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    return ".".join(map(str, arcs))
-
-
-def _basic_response(der: bytes) -> list[tuple[int, bytes, bytes]]:
+def _basic_response(encoded: bytes) -> list[tuple[int, bytes, bytes]]:
     """The elements of the BasicOCSPResponse inside a successful OCSPResponse."""
-    [(_, response, _)] = _elements(der)
+    [(_, response, _)] = _elements(encoded)
     _, response_bytes, _ = _elements(response)[1]  # [0] EXPLICIT ResponseBytes
     [(_, inner, _)] = _elements(response_bytes)
     _, basic_octets, _ = _elements(inner)[1]  # responseType, response OCTET STRING
@@ -181,18 +148,18 @@ def _basic_response(der: bytes) -> list[tuple[int, bytes, bytes]]:
 def pss_algorithm_identifier(algorithm: hashes.HashAlgorithm) -> bytes:
     """The DER AlgorithmIdentifier of RSASSA-PSS with ``algorithm``, MGF1 of it, salt = its size."""
     oid = {cls.name: dotted for dotted, cls in _HASH_OIDS.items()}[algorithm.name]
-    hash_id = _tlv(0x30, _oid(oid) + b"\x05\x00")
+    hash_id = der.tlv(0x30, der.oid(oid) + b"\x05\x00")
     params = (
-        _tlv(0xA0, hash_id)
-        + _tlv(0xA1, _tlv(0x30, _oid(_MGF1_OID) + hash_id))
-        + _tlv(0xA2, _tlv(0x02, bytes([algorithm.digest_size])))
+        der.tlv(0xA0, hash_id)
+        + der.tlv(0xA1, der.tlv(0x30, der.oid(_MGF1_OID) + hash_id))
+        + der.tlv(0xA2, der.tlv(0x02, bytes([algorithm.digest_size])))
     )
-    return _tlv(0x30, _oid(_PSS_OID) + _tlv(0x30, params))
+    return der.tlv(0x30, der.oid(_PSS_OID) + der.tlv(0x30, params))
 
 
-def pss_parameters(der: bytes) -> tuple[hashes.HashAlgorithm, padding.PSS]:
+def pss_parameters(encoded: bytes) -> tuple[hashes.HashAlgorithm, padding.PSS]:
     """The hash and PSS padding an RSASSA-PSS signed OCSP response names (RFC 4055 defaults)."""
-    _, algorithm_id, _ = _basic_response(der)[1]
+    _, algorithm_id, _ = _basic_response(encoded)[1]
     _, params, _ = _elements(algorithm_id)[1]
     digest: type[hashes.HashAlgorithm] = hashes.SHA1
     mgf_digest: type[hashes.HashAlgorithm] = hashes.SHA1
@@ -200,23 +167,23 @@ def pss_parameters(der: bytes) -> tuple[hashes.HashAlgorithm, padding.PSS]:
     for tag, content, _ in _elements(params):
         if tag == 0xA0:
             [(_, hash_id, _)] = _elements(content)
-            digest = _HASH_OIDS[_decode_oid(_elements(hash_id)[0][1])]
+            digest = _HASH_OIDS[der.oid_text(_elements(hash_id)[0][1])]
         elif tag == 0xA1:
             [(_, mgf, _)] = _elements(content)
             _, mgf_hash, _ = _elements(mgf)[1]
-            mgf_digest = _HASH_OIDS[_decode_oid(_elements(mgf_hash)[0][1])]
+            mgf_digest = _HASH_OIDS[der.oid_text(_elements(mgf_hash)[0][1])]
         elif tag == 0xA2:
             [(_, value, _)] = _elements(content)
             salt = int.from_bytes(value, "big")
     return digest(), padding.PSS(mgf=padding.MGF1(mgf_digest()), salt_length=salt)
 
 
-def resign(der: bytes, algorithm_identifier: bytes, sign: Callable[[bytes], bytes]) -> bytes:
+def resign(encoded: bytes, algorithm_identifier: bytes, sign: Callable[[bytes], bytes]) -> bytes:
     """A successful OCSP response with its tbsResponseData signed again by ``sign``."""
-    tbs, _, _, *certs = (whole for _, _, whole in _basic_response(der))
+    tbs, _, _, *certs = (whole for _, _, whole in _basic_response(encoded))
     signature = sign(tbs)
-    basic = _tlv(
-        0x30, tbs + algorithm_identifier + _tlv(0x03, b"\x00" + signature) + b"".join(certs)
+    basic = der.tlv(
+        0x30, tbs + algorithm_identifier + der.tlv(0x03, b"\x00" + signature) + b"".join(certs)
     )
-    response_bytes = _tlv(0x30, _oid(_OCSP_BASIC_OID) + _tlv(0x04, basic))
-    return _tlv(0x30, _tlv(0x0A, b"\x00") + _tlv(0xA0, response_bytes))
+    response_bytes = der.tlv(0x30, der.oid(_OCSP_BASIC_OID) + der.tlv(0x04, basic))
+    return der.tlv(0x30, der.tlv(0x0A, b"\x00") + der.tlv(0xA0, response_bytes))
