@@ -82,3 +82,16 @@ def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **
     if policy is not None:
         pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
     return name
+
+
+def ec_csr_pem(common_name: str = "leaf.example.com") -> bytes:
+    """A PEM CSR for a fresh EC P-256 key, subject ``CN=<common_name>``, no extensions."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM)

@@ -8,9 +8,7 @@ from datetime import timedelta
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, WaiterError
-from conftest import error_code, make_pca_bucket
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from conftest import ec_csr_pem, error_code, make_pca_bucket
 from cryptography.hazmat.primitives.asymmetric import ec
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     ExternalCa,
@@ -36,16 +34,6 @@ def failed(pca, client) -> str:
     arn = create_ca(client, Tags=TAGS)
     pca.sandbox.configure(creation_failure="")
     return arn
-
-
-def _csr() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name.from_rfc4514_string("CN=leaf.example.com"))
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
 
 
 def _policy(arn: str) -> str:
@@ -142,7 +130,7 @@ def test_issue_is_invalid_state(client, failed, template):
     with fails_unchanged(client, "InvalidStateException", "not in a valid state"):
         client.issue_certificate(
             CertificateAuthorityArn=failed,
-            Csr=_csr(),
+            Csr=ec_csr_pem(),
             SigningAlgorithm="SHA256WITHECDSA",
             TemplateArn=f"arn:aws:acm-pca:::template/{template}/V1",
             Validity={"Type": "DAYS", "Value": 30},

@@ -7,9 +7,7 @@ from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ParamValidationError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from conftest import ec_csr_pem
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     SUB_TEMPLATE,
     activate_root,
@@ -31,20 +29,10 @@ def _update(client, arn: str, **kwargs) -> None:
     client.update_certificate_authority(CertificateAuthorityArn=arn, **kwargs)
 
 
-def _leaf_csr() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name.from_rfc4514_string("CN=leaf.example.com"))
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 def _issue_leaf(client, arn: str) -> str:
     return client.issue_certificate(
         CertificateAuthorityArn=arn,
-        Csr=_leaf_csr(),
+        Csr=ec_csr_pem(),
         SigningAlgorithm="SHA256WITHECDSA",
         Validity={"Type": "DAYS", "Value": 1},
     )["CertificateArn"]

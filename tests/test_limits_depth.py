@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_pca_bucket
+from conftest import ec_csr_pem, make_pca_bucket
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     ExternalCa,
     create_ca,
@@ -66,20 +64,10 @@ def _sandbox_ca_at_level(client, level: int) -> str:
     return arn
 
 
-def _ca_csr() -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name.from_rfc4514_string("CN=Deeper CA"))
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 def _issue(client, ca_arn: str, template: str, **extra) -> str:
     return client.issue_certificate(
         CertificateAuthorityArn=ca_arn,
-        Csr=_ca_csr(),
+        Csr=ec_csr_pem("Deeper CA"),
         SigningAlgorithm="SHA256WITHECDSA",
         TemplateArn=TEMPLATE.format(template),
         Validity={"Type": "DAYS", "Value": 30},

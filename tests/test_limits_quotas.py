@@ -13,10 +13,8 @@ import sqlite3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import error_code, make_pca_bucket
+from conftest import ec_csr_pem, error_code, make_pca_bucket
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     create_ca,
     fresh_pca,
@@ -45,20 +43,10 @@ def _once(pca):
     )
 
 
-def _csr(name: str = "leaf.example.com") -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name.from_rfc4514_string(f"CN={name}"))
-        .sign(key, hashes.SHA256())
-    )
-    return csr.public_bytes(serialization.Encoding.PEM)
-
-
 def _issue(client, ca_arn: str, **extra) -> str:
     return client.issue_certificate(
         CertificateAuthorityArn=ca_arn,
-        Csr=_csr(),
+        Csr=ec_csr_pem(),
         SigningAlgorithm="SHA256WITHECDSA",
         Validity={"Type": "DAYS", "Value": 30},
         **extra,
