@@ -33,6 +33,12 @@ CA_COLUMNS = _cols(
     "ocsp_custom_cname:string failure_reason:string restorable_until:datetime "
     "monthly_cost_usd:Float64"
 )
+#: ``pca.costs()`` rows: one CA's charges for one calendar month (``month`` is its first instant).
+COST_COLUMNS = _cols(
+    "arn:string ca_id:string common_name:string usage_mode:string status:string month:datetime "
+    "billed_days:Float64 ca_cost_usd:Float64 certificates_issued:Int64 "
+    "certificate_cost_usd:Float64 total_usd:Float64 notes:string"
+)
 #: ListTags rows.
 TAG_COLUMNS = _cols("arn:string key:string value:string")
 #: ListPermissions rows.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pcanb import tables
+from pcanb.analysis.cost import ca_monthly_price
 from pcanb.aws import arguments
 from pcanb.aws.arguments import ca_arn, check_choice, compact, pem_bytes
 from pcanb.vocab import (
@@ -23,9 +24,6 @@ from pcanb.x509.names import subject_to_name
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
 
-#: Monthly price of one CA by usage mode (aws.amazon.com/private-ca/pricing).
-MONTHLY_PRICE_USD = {"GENERAL_PURPOSE": 400.0, "SHORT_LIVED_CERTIFICATE": 50.0}
-_UNBILLED = {"DELETED", "FAILED"}
 
 
 def ca_record(ca: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -73,7 +71,8 @@ def ca_record(ca: dict[str, Any], now: datetime) -> dict[str, Any]:
         "ocsp_custom_cname": ocsp.get("OcspCustomCname"),
         "failure_reason": ca.get("FailureReason"),
         "restorable_until": ca.get("RestorableUntil"),
-        "monthly_cost_usd": 0.0 if ca.get("Status") in _UNBILLED else MONTHLY_PRICE_USD.get(usage),
+        # The full-month list price from the one price table (no free trial, no proration).
+        "monthly_cost_usd": ca_monthly_price(usage, ca.get("Status")),
     }
 
 
