@@ -33,6 +33,16 @@ CA_COLUMNS = _cols(
     "ocsp_custom_cname:string failure_reason:string restorable_until:datetime "
     "monthly_cost_usd:Float64"
 )
+#: ``pcanb.inventory()`` rows: the CA columns with the account and region of each CA.
+INVENTORY_COLUMNS = (
+    CA_COLUMNS[0],
+    *_cols("account:string region:string"),
+    *CA_COLUMNS[1:],
+)
+#: ``pcanb.inventory()``'s ``attrs["errors"]``: one row per profile and region that failed.
+INVENTORY_ERROR_COLUMNS = _cols(
+    "profile:string account:string region:string error_code:string message:string"
+)
 #: ListTags rows.
 TAG_COLUMNS = _cols("arn:string key:string value:string")
 #: ListPermissions rows.
