@@ -12,7 +12,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from pcanb.errors import DecodeError, PcanbError, WrongStateError
+from pcanb.errors import ChainError, DecodeError, PcanbError, WrongStateError
 
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
@@ -22,6 +22,7 @@ __all__ = [
     "Certificate",
     "CertificateAuthority",
     "CertificateChain",
+    "ChainError",
     "Crl",
     "Csr",
     "DecodeError",
@@ -33,6 +34,7 @@ __all__ = [
     "certificates_frame",
     "charts",
     "connect",
+    "inventory",
     "read_audit_report",
     "read_audit_reports",
     "sandbox",
@@ -50,6 +52,7 @@ _LAZY = {
     "read_audit_reports": "pcanb.analysis.datasets",
     "athena_sql": "pcanb.analysis.athena",
     "certificates_frame": "pcanb.analysis.certificates",
+    "inventory": "pcanb.aws.inventory",
 }
 
 
@@ -121,15 +124,7 @@ def _open_sandbox(
     box = Sandbox(path, account=account or DEFAULT_ACCOUNT, region=region or DEFAULT_REGION)
     _register_reprs()
     _register_accessor()
-    return Pca(
-        box.boto3_session(region or DEFAULT_REGION),
-        region=region or DEFAULT_REGION,
-        account=box.account,
-        now=box.now,
-        poll_delay=0.2,
-        sandbox=box,
-        http=box.fetch,
-    )
+    return Pca.on_sandbox(box)
 
 
 class _SandboxEntry:

@@ -39,6 +39,12 @@ COST_COLUMNS = _cols(
     "billed_days:Float64 ca_cost_usd:Float64 certificates_issued:Int64 "
     "certificate_cost_usd:Float64 total_usd:Float64 notes:string"
 )
+#: ``pcanb.inventory()`` rows: the CA columns with the account and region of each CA.
+INVENTORY_COLUMNS = (
+    CA_COLUMNS[0],
+    *_cols("account:string region:string"),
+    *CA_COLUMNS[1:],
+)
 #: ListTags rows.
 TAG_COLUMNS = _cols("arn:string key:string value:string")
 #: ListPermissions rows.

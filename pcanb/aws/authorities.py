@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pcanb.aws.session import Pca
 
 
-
 def ca_record(ca: dict[str, Any], now: datetime) -> dict[str, Any]:
     """One CertificateAuthority structure flattened into a CA_COLUMNS row."""
     config = ca.get("CertificateAuthorityConfiguration") or {}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from pcanb.aws import access, audit, authorities, revocation, workflows
+from pcanb.aws import access, audit, authorities, chains, revocation, workflows
 from pcanb.aws import certificates as issued
 from pcanb.aws import costs as billing
 from pcanb.aws import hierarchy as tree
@@ -63,6 +63,34 @@ class Pca:
         #: ``http(method, url, body) -> (status, headers, body)`` for CDP and OCSP URLs.
         self.http = http
 
+    @classmethod
+    def on_sandbox(cls, sandbox: Any, region: str | None = None) -> Pca:
+        """A session on ``sandbox`` (a ``pcanb.sandbox.Sandbox``) in ``region`` (its default)."""
+        region = region or sandbox.default_region
+        return cls(
+            sandbox.boto3_session(region),
+            region=region,
+            account=sandbox.account,
+            now=sandbox.now,
+            poll_delay=0.2,
+            sandbox=sandbox,
+            http=sandbox.fetch,
+        )
+
+    def in_region(self, region: str) -> Pca:
+        """The same session (credentials, account, endpoint, sandbox) in another region."""
+        return type(self)(
+            self.session,
+            region=region,
+            account=self._account,
+            endpoint_url=self._endpoint_url,
+            client_config=self._client_config,
+            now=self._now,
+            poll_delay=self._poll_delay,
+            sandbox=self.sandbox,
+            http=self.http,
+        )
+
     def __repr__(self) -> str:
         where = f"sandbox {self.sandbox.path}" if self.sandbox is not None else "AWS"
         return f"<Pca region={self.region} account={self._account or '?'} on {where}>"
@@ -94,6 +122,11 @@ class Pca:
             self._account = self.session.client(
                 "sts", region_name=self.region
             ).get_caller_identity()["Account"]
+        return self._account
+
+    @property
+    def known_account(self) -> str | None:
+        """The account id when it is already known (given, or asked of STS before), else None."""
         return self._account
 
     def now(self) -> datetime:
@@ -139,6 +172,7 @@ class Pca:
     create_subordinate_ca = workflows.create_subordinate_ca
     issue = workflows.issue
     revoke = revocation.revoke
+    chain = chains.chain
     crl = revocation.crl
     ocsp = revocation.ocsp
     check_revocation = revocation.check_revocation

@@ -1,0 +1,119 @@
+"""``pca.chain(item)``: the certificate chain of a certificate or CA up to its root, verified."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography.x509.oid import NameOID
+
+from pcanb.aws.authorities import (
+    get_certificate_authority_certificate,
+    list_certificate_authorities,
+)
+from pcanb.aws.certificates import get_certificate
+from pcanb.aws.objects import CertificateAuthority, IssuedCertificate
+from pcanb.errors import ChainError, PcanbError
+from pcanb.vocab import Arn
+from pcanb.x509.chain import verify_chain
+from pcanb.x509.decode import Certificate, CertificateChain
+
+if TYPE_CHECKING:
+    from pcanb.aws.session import Pca
+
+#: CA statuses in which GetCertificateAuthorityCertificate has a certificate to return.
+_INSTALLED = ("ACTIVE", "DISABLED", "EXPIRED", "DELETED")
+
+
+def chain(
+    pca: Pca, item: Any, *, verify: bool = True, at: datetime | None = None
+) -> CertificateChain:
+    """The chain from ``item`` to its root, leaf first, fetched from the service.
+
+    ``item`` is a certificate ARN or ``IssuedCertificate`` (GetCertificate), a CA ARN or
+    ``CertificateAuthority`` (GetCertificateAuthorityCertificate), or a decoded ``Certificate``
+    issued by one of the session's CAs (found by issuer name, key identifier and signature).
+    With ``verify=True`` the chain is checked with ``pcanb.x509.chain.verify_chain`` at ``at``
+    (default ``pca.now()``: sandbox time offline) and a ``pcanb.ChainError`` lists the problems.
+    """
+    found = _fetch(pca, item)
+    if verify:
+        moment = at if at is not None else pca.now()
+        problems = verify_chain(found[0], found[1:], at=moment)
+        if problems:
+            listed = "".join(f"\n  - {p}" for p in problems)
+            raise ChainError(
+                f"the chain of {found[0].common_name or found[0].subject} does not verify at "
+                f"{moment:%Y-%m-%d %H:%M} UTC:{listed}\n"
+                "Pass verify=False to get the chain anyway (the error's .chain holds it).",
+                problems=problems,
+                chain=found,
+            )
+    return found
+
+
+def _fetch(pca: Pca, item: Any) -> CertificateChain:
+    if isinstance(item, IssuedCertificate):
+        return get_certificate(pca, item.arn).full_chain
+    if isinstance(item, CertificateAuthority):
+        return get_certificate_authority_certificate(pca, item.arn)
+    if isinstance(item, Certificate):
+        return _chain_of_decoded(pca, item)
+    if isinstance(item, Arn):
+        item = str(item)
+    if isinstance(item, str):
+        try:
+            arn = Arn.parse(item.strip())
+        except ValueError:
+            raise PcanbError(
+                f"{item!r} is neither a certificate ARN nor a CA ARN; pass one of those, an "
+                "IssuedCertificate, a CertificateAuthority or a decoded Certificate"
+            ) from None
+        if arn.serial_hex is not None:
+            return get_certificate(pca, str(arn)).full_chain
+        return get_certificate_authority_certificate(pca, str(arn))
+    raise PcanbError(
+        f"pca.chain() takes a certificate or CA ARN, an IssuedCertificate, a CertificateAuthority "
+        f"or a decoded Certificate; got {type(item).__name__}"
+    )
+
+
+def _issuer_common_name(cert: Certificate) -> str | None:
+    names = cert.x509.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+def _issues(ca_cert: Certificate, cert: Certificate) -> bool:
+    """``ca_cert`` is the issuer of ``cert``: name, key identifiers and signature agree."""
+    if ca_cert.x509.subject != cert.x509.issuer:
+        return False
+    if cert.aki and ca_cert.ski and cert.aki != ca_cert.ski:
+        return False
+    return cert.is_issued_by(ca_cert)
+
+
+def _chain_of_decoded(pca: Pca, cert: Certificate) -> CertificateChain:
+    """``cert`` followed by the chain of the session's CA that issued it (or the CA's own chain)."""
+    from botocore.exceptions import ClientError  # loaded by now: the client made the listing
+
+    cas = list_certificate_authorities(pca)
+    cas = cas[cas["status"].isin(_INSTALLED)]
+    issuer_cn = _issuer_common_name(cert)
+    # CAs whose configured common name is the certificate's issuer's are asked first.
+    likely = cas["common_name"].eq(issuer_cn).fillna(False) if issuer_cn else cas["arn"].isna()
+    for arn in [*cas.loc[likely, "arn"], *cas.loc[~likely, "arn"]]:
+        try:
+            ca_chain = get_certificate_authority_certificate(pca, arn)
+        except ClientError:  # a CA whose certificate cannot be read cannot be the issuer
+            continue
+        if not len(ca_chain):
+            continue
+        if ca_chain[0] == cert:
+            return ca_chain
+        if _issues(ca_chain[0], cert):
+            return CertificateChain([cert, *ca_chain])
+    raise PcanbError(
+        f"no CA of this session (region {pca.region}) issued {cert.common_name or cert.subject} "
+        f"(issuer {cert.issuer}); use a session in the issuing CA's account and region, or pass "
+        "the certificate's ARN"
+    )
