@@ -9,6 +9,7 @@ from typing import Any
 
 from pcanb.aws import access, audit, authorities, revocation, workflows
 from pcanb.aws import certificates as issued
+from pcanb.aws import findings as posture
 from pcanb.aws import hierarchy as tree
 
 
@@ -144,3 +145,4 @@ class Pca:
     audit_report = audit.audit_report
     certificates = audit.certificates
     hierarchy = tree.hierarchy
+    findings = posture.findings
