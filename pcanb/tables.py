@@ -58,6 +58,22 @@ AUDIT_REPORT_COLUMNS = _cols(
     "created_at:datetime format:string"
 )
 
+#: One posture finding per row (``pca.findings()``); ``severity`` is :data:`SEVERITY_DTYPE`.
+FINDING_COLUMNS = _cols(
+    "arn:string ca_id:string common_name:string check:string severity:severity title:string "
+    "detail:string remediation:string reference:string"
+)
+#: Finding severities, least to most serious (``frame.severity >= "MEDIUM"`` selects the rest).
+SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")
+SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
+#: GetPolicy text per CA (only CAs that have a resource policy).
+RESOURCE_POLICY_COLUMNS = _cols("arn:string policy:string")
+#: GetPublicAccessBlock per bucket (``<NA>`` where it could not be read).
+BUCKET_ACCESS_COLUMNS = _cols(
+    "bucket:string block_public_acls:boolean ignore_public_acls:boolean "
+    "block_public_policy:boolean restrict_public_buckets:boolean"
+)
+
 #: One row per decoded certificate (``Certificate.to_dict()``), see ``certificates_frame``.
 CERTIFICATE_COLUMNS = _cols(
     "subject:string issuer:string common_name:string serial:object serial_hex:string "
@@ -82,6 +98,8 @@ def frame(records: Iterable[Mapping[str, Any]], columns: tuple[Column, ...]) -> 
 def _typed(series: pd.Series, dtype: str) -> pd.Series:
     if dtype == "datetime":
         return pd.to_datetime(series, utc=True).astype("datetime64[us, UTC]")
+    if dtype == "severity":
+        return series.astype(object).where(series.notna(), None).astype(SEVERITY_DTYPE)
     if dtype == "object":
         return series.astype(object)
     if dtype in ("Float64", "Int64", "boolean"):

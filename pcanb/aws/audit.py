@@ -152,7 +152,20 @@ def _progress(iterable: Any, total: int, description: str) -> Any:
     return tqdm(iterable, total=total, desc=description, leave=False)
 
 
-def _decode(pca: Pca, frame: pd.DataFrame, max_workers: int, rate: float) -> pd.DataFrame:
+#: Columns ``decode_inventory`` adds to an inventory, from each certificate.
+DECODED_COLUMNS = (
+    "sans", "key_algorithm", "signature_algorithm", "key_usage", "extended_key_usage", "is_ca",
+    "decode_error",
+)  # fmt: skip
+
+
+def decode_inventory(
+    pca: Pca, frame: pd.DataFrame, *, max_workers: int = 8, rate: float = 50.0
+) -> pd.DataFrame:
+    """An inventory with :data:`DECODED_COLUMNS` added from GetCertificate of each row.
+
+    A bounded pool of ``max_workers`` threads, at most ``rate`` calls a second in all.
+    """
     from pcanb.aws.certificates import get_certificate
 
     limiter = _RateLimiter(rate)
@@ -168,6 +181,7 @@ def _decode(pca: Pca, frame: pd.DataFrame, max_workers: int, rate: float) -> pd.
             "sans": cert.sans,
             "key_algorithm": cert.key_algorithm,
             "signature_algorithm": cert.signature_algorithm,
+            "key_usage": cert.key_usage,
             "extended_key_usage": cert.extended_key_usage,
             "is_ca": cert.is_ca,
             "decode_error": None,
@@ -176,9 +190,7 @@ def _decode(pca: Pca, frame: pd.DataFrame, max_workers: int, rate: float) -> pd.
     pairs = list(zip(frame["ca_arn"], frame["certificate_arn"], strict=True))
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         details = list(_progress(pool.map(fetch, pairs), len(pairs), "GetCertificate"))
-    extra = pd.DataFrame(details, index=frame.index, columns=[
-        "sans", "key_algorithm", "signature_algorithm", "extended_key_usage", "is_ca", "decode_error",
-    ])  # fmt: skip
+    extra = pd.DataFrame(details, index=frame.index, columns=list(DECODED_COLUMNS))
     return pd.concat([frame, extra], axis=1)
 
 
@@ -195,7 +207,8 @@ def certificates(
 
     AWS has no ListCertificates: the inventory is the CAs' audit reports, combined. CAs that
     cannot produce a report (not ACTIVE or DISABLED) are listed in ``frame.attrs["skipped"]``.
-    ``decode=True`` adds SANs, key and EKU from GetCertificate (a bounded, rate-limited pool).
+    ``decode=True`` adds SANs, key, key usage and EKU from GetCertificate (a bounded,
+    rate-limited pool; see :func:`decode_inventory`).
     """
     if ca is not None:
         arns = [ca_arn(ca)]
@@ -207,6 +220,6 @@ def certificates(
     frames = [audit_report(pca, arn, bucket=bucket) for arn in arns]
     frame = combine_reports(frames)
     if decode and len(frame):
-        frame = _decode(pca, frame, max_workers, rate)
+        frame = decode_inventory(pca, frame, max_workers=max_workers, rate=rate)
     frame.attrs["skipped"] = skipped if ca is None else []
     return frame

@@ -10,6 +10,7 @@ from typing import Any
 from pcanb.aws import access, audit, authorities, chains, revocation, workflows
 from pcanb.aws import certificates as issued
 from pcanb.aws import costs as billing
+from pcanb.aws import findings as posture
 from pcanb.aws import hierarchy as tree
 
 
@@ -180,3 +181,4 @@ class Pca:
     certificates = audit.certificates
     hierarchy = tree.hierarchy
     costs = billing.costs
+    findings = posture.findings
