@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from pcanb import tables
+from pcanb.x509.chain import issued_by
 from pcanb.x509.decode import Certificate, CertificateChain
 
 #: One row per CA of the account and per external CA found in their chains, in tree order.
@@ -31,14 +32,6 @@ EXTERNAL = "EXTERNAL"
 def external_id(certificate: Certificate) -> str:
     """The ``ca_id`` of an external CA: ``external:`` and 16 hex digits of its fingerprint."""
     return "external:" + certificate.fingerprint_sha256.replace(":", "")[:16].lower()
-
-
-def _signed_by(child: Certificate, candidate: Certificate) -> bool:
-    if candidate.x509.subject != child.x509.issuer:
-        return False
-    if child.aki and candidate.ski and child.aki != candidate.ski:
-        return False
-    return child.is_issued_by(candidate)
 
 
 def _cert_fields(cert: Certificate) -> dict[str, Any]:
@@ -110,7 +103,7 @@ def build_hierarchy(
         if cert.is_self_signed:
             parents[key] = None
             continue
-        candidates = [k for k, c in certs.items() if k != key and _signed_by(cert, c)]
+        candidates = [k for k, c in certs.items() if k != key and issued_by(cert, c)]
         if candidates:  # a re-imported key can have two: prefer ACTIVE, then the latest
             parents[key] = max(
                 candidates,

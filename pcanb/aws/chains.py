@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cryptography.x509.oid import NameOID
-
 from pcanb.aws.authorities import (
     get_certificate_authority_certificate,
     list_certificate_authorities,
@@ -15,8 +13,9 @@ from pcanb.aws.certificates import get_certificate
 from pcanb.aws.objects import CertificateAuthority, IssuedCertificate
 from pcanb.errors import ChainError, PcanbError
 from pcanb.vocab import Arn
-from pcanb.x509.chain import verify_chain
+from pcanb.x509.chain import issued_by, verify_chain
 from pcanb.x509.decode import Certificate, CertificateChain
+from pcanb.x509.names import common_name
 
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
@@ -78,27 +77,13 @@ def _fetch(pca: Pca, item: Any) -> CertificateChain:
     )
 
 
-def _issuer_common_name(cert: Certificate) -> str | None:
-    names = cert.x509.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else None
-
-
-def _issues(ca_cert: Certificate, cert: Certificate) -> bool:
-    """``ca_cert`` is the issuer of ``cert``: name, key identifiers and signature agree."""
-    if ca_cert.x509.subject != cert.x509.issuer:
-        return False
-    if cert.aki and ca_cert.ski and cert.aki != ca_cert.ski:
-        return False
-    return cert.is_issued_by(ca_cert)
-
-
 def _chain_of_decoded(pca: Pca, cert: Certificate) -> CertificateChain:
     """``cert`` followed by the chain of the session's CA that issued it (or the CA's own chain)."""
     from botocore.exceptions import ClientError  # loaded by now: the client made the listing
 
     cas = list_certificate_authorities(pca)
     cas = cas[cas["status"].isin(_INSTALLED)]
-    issuer_cn = _issuer_common_name(cert)
+    issuer_cn = common_name(cert.x509.issuer)
     # CAs whose configured common name is the certificate's issuer's are asked first.
     likely = cas["common_name"].eq(issuer_cn).fillna(False) if issuer_cn else cas["arn"].isna()
     for arn in [*cas.loc[likely, "arn"], *cas.loc[~likely, "arn"]]:
@@ -110,7 +95,7 @@ def _chain_of_decoded(pca: Pca, cert: Certificate) -> CertificateChain:
             continue
         if ca_chain[0] == cert:
             return ca_chain
-        if _issues(ca_chain[0], cert):
+        if issued_by(cert, ca_chain[0]):
             return CertificateChain([cert, *ca_chain])
     raise PcanbError(
         f"no CA of this session (region {pca.region}) issued {cert.common_name or cert.subject} "

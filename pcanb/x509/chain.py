@@ -103,12 +103,20 @@ def _issuer_rank(child: Certificate, candidate: Certificate) -> tuple[bool, bool
     return child.is_issued_by(candidate), key_match, candidate.not_after
 
 
+def could_issue(candidate: Certificate, child: Certificate) -> bool:
+    """``candidate``'s subject is ``child``'s issuer and their key identifiers do not disagree."""
+    if candidate.x509.subject != child.x509.issuer:
+        return False
+    return not (child.aki and candidate.ski and child.aki != candidate.ski)
+
+
+def issued_by(child: Certificate, candidate: Certificate) -> bool:
+    """``candidate`` issued ``child``: names and key identifiers agree, and its key verifies."""
+    return could_issue(candidate, child) and child.is_issued_by(candidate)
+
+
 def _find_issuer(child: Certificate, pool: Sequence[Certificate]) -> Certificate | None:
-    candidates = [
-        c
-        for c in pool
-        if c.x509.subject == child.x509.issuer and not (child.aki and c.ski and child.aki != c.ski)
-    ]
+    candidates = [c for c in pool if could_issue(c, child)]
     if not candidates:
         return None
     return max(candidates, key=lambda c: _issuer_rank(child, c))
