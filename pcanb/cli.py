@@ -73,7 +73,13 @@ def _tour(args: argparse.Namespace) -> int:
     say("6. The CAs as a DataFrame")
     frame = pca.list_certificate_authorities()
     say(frame[["common_name", "type", "status", "key_algorithm", "not_after", "monthly_cost_usd"]])
-    say("\n7. Time travel: the sandbox clock moves 11 years forward")
+    say("\n7. What an auditor would flag, and what this month costs")
+    findings = pca.findings()
+    say(findings[["common_name", "check", "severity", "title"]])
+    costs = pca.costs(certificates=False)  # the certificate charges need audit reports
+    say(costs[["common_name", "usage_mode", "billed_days", "ca_cost_usd", "notes"]])
+    say(f"   CA charges this month: ${costs.attrs['total_usd']:,.2f}")
+    say("\n8. Time travel: the sandbox clock moves 11 years forward")
     pca.sandbox.advance(days=11 * 365)
     say(pca.list_certificate_authorities()[["common_name", "status", "days_to_expiry"]])
     return 0

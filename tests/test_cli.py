@@ -14,6 +14,8 @@ def test_tour_runs_the_whole_story(tmp_path, capsys):
     assert "REVOKED" in out
     assert "KEY_COMPROMISE" in out
     assert out.count("EXPIRED") == 3
+    assert "revocation.none" in out  # the root and the issuing CA publish no CRL and no OCSP
+    assert "CA charges this month: $" in out
     crl = next((tmp_path / "tour" / "s3" / "example-pki" / "crl").glob("*.crl"))
     result = subprocess.run(
         ["openssl", "crl", "-inform", "DER", "-noout", "-text", "-in", str(crl)],
