@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -151,6 +152,14 @@ def test_max_workers_bounds_the_calls_in_flight(pca):
 def test_progress_bar_when_asked(pca, capsys):
     pcanb.inventory(["us-east-1", "eu-west-1"], session=pca, progress=True)
     assert "ListCertificateAuthorities" in capsys.readouterr().err
+
+
+def test_a_progress_bar_without_tqdm_says_what_to_install(pca, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    with pytest.raises(pcanb.PcanbError, match="pip install tqdm"):
+        pcanb.inventory(["us-east-1", "eu-west-1"], session=pca, progress=True)
+    frame = pcanb.inventory(["us-east-1", "eu-west-1"], session=pca)  # no bar asked: fine
+    assert frame.attrs["errors"] == []
 
 
 def test_sources_that_do_not_combine_are_refused(pca):
