@@ -13,12 +13,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, SignatureAlgorithmOID
 
 from pcanb.errors import DecodeError
 from pcanb.vocab import serial_to_aws
 from pcanb.x509.der import BIT_STRING, INTEGER, SEQUENCE, expect, read
 from pcanb.x509.keys import PublicKey, key_algorithm_of, key_description, signing_algorithm_of
+from pcanb.x509.names import common_name as first_common_name
 
 __all__ = ["Certificate", "CertificateChain", "Crl", "Csr"]
 
@@ -158,11 +159,6 @@ def _utc(when: datetime | None) -> datetime:
     if when is None:
         return datetime.now(UTC)
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _common_name(name: x509.Name) -> str | None:
-    attributes = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(attributes[0].value) if attributes else None
 
 
 _GENERAL_NAME_PREFIXES: dict[type, str] = {
@@ -502,7 +498,7 @@ class Certificate(_Decoded[x509.Certificate]):
     @property
     def common_name(self) -> str | None:
         """The first commonName of the subject, if any."""
-        return _common_name(self._subject)
+        return first_common_name(self._subject)
 
     @property
     def serial(self) -> int:
@@ -724,7 +720,7 @@ class Certificate(_Decoded[x509.Certificate]):
         return {
             "subject": self.subject,
             "issuer": self._issuer_and_text[1],
-            "common_name": _common_name(self._subject),
+            "common_name": first_common_name(self._subject),
             "serial": serial,
             "serial_hex": serial_to_aws(serial),
             "not_before": cert.not_valid_before_utc,
@@ -777,7 +773,7 @@ class Csr(_Decoded[x509.CertificateSigningRequest]):
     @property
     def common_name(self) -> str | None:
         """The first commonName of the subject, if any."""
-        return _common_name(self._x509.subject)
+        return first_common_name(self._x509.subject)
 
     @property
     def sans(self) -> list[str]:
@@ -1002,13 +998,13 @@ class Crl(_Decoded[x509.CertificateRevocationList]):
         }
 
     def _series_name(self) -> str | None:
-        return _common_name(self._x509.issuer) or self.issuer
+        return first_common_name(self._x509.issuer) or self.issuer
 
     def __len__(self) -> int:
         return len(self._x509)
 
     def __repr__(self) -> str:
-        issuer = _common_name(self._x509.issuer)
+        issuer = first_common_name(self._x509.issuer)
         name = f"CN={issuer}" if issuer is not None else repr(self.issuer)
         return (
             f"<Crl issuer {name} number={self.crl_number} entries={len(self)} "
