@@ -124,3 +124,12 @@ def test_leaves_crowding_their_ca_end():
     assert names(near_ca_expiry(report, cas, 200)) == [
         "host5.example.com", "host1.example.com", "host2.example.com",
     ]  # fmt: skip
+
+
+def test_a_time_that_is_not_one_says_what_to_pass():
+    from pcanb.analysis.expiry import as_utc
+
+    for bad in ("garbage", "NaT", object()):
+        with pytest.raises(PcanbError, match=r"not a time|not NaT"):
+            as_utc(bad)
+    assert str(as_utc("2031-12-01T05:00+05:00")) == "2031-12-01 00:00:00+00:00"

@@ -169,3 +169,9 @@ def test_sources_that_do_not_combine_are_refused(pca):
         pcanb.inventory(profiles=["audit"], sandbox=pca.sandbox)
     with pytest.raises(pcanb.PcanbError, match="no region to list"):
         pcanb.inventory(regions=[], session=pca)
+
+
+def test_regions_of_the_wrong_kind_are_refused(pca):
+    for bad in (42, [1], [None]):
+        with pytest.raises(pcanb.PcanbError, match="regions must be"):
+            pcanb.inventory(regions=bad, session=pca)

@@ -327,3 +327,8 @@ def test_certificates_frame_empty_and_wrong_input():
         pcanb.certificates_frame([42])
     with pytest.raises(pcanb.DecodeError):
         pcanb.certificates_frame([b"not a certificate"])
+
+
+def test_certificates_frame_refuses_what_is_not_certificates():
+    with pytest.raises(TypeError, match="PEM bundle, DER bytes or an iterable"):
+        pcanb.certificates_frame(None)

@@ -20,6 +20,11 @@ def _certificates(items: Any) -> Iterable[Certificate]:
         if b"-----BEGIN " in data[:4096]:
             return CertificateChain.from_pem(data)
         return [Certificate.from_der(data)]
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            "certificates_frame() takes a PEM bundle, DER bytes or an iterable of certificates, "
+            f"not {type(items).__name__}"
+        )
     return (_one(item) for item in items)
 
 

@@ -22,7 +22,15 @@ EXPIRY_WEEK_COLUMNS = ("week", "band", "count")
 
 def as_utc(when: Any = None) -> pd.Timestamp:
     """A tz-aware UTC Timestamp from a datetime, a string or ``None`` (now); naive means UTC."""
-    stamp = pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(when)
+    try:
+        stamp = pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(when)
+    except (TypeError, ValueError):
+        raise PcanbError(
+            f"{when!r} is not a time: pass a datetime, a pandas Timestamp or an ISO 8601 string "
+            "such as '2031-12-01T00:00Z'"
+        ) from None
+    if stamp is pd.NaT:
+        raise PcanbError("a time is needed here, not NaT")
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     return stamp.tz_convert("UTC")

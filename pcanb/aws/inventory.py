@@ -154,7 +154,13 @@ def _region_names(base: Pca | None, regions: str | Iterable[str] | None) -> list
         return list(base.session.get_available_regions("acm-pca")) if base is not None else []
     if isinstance(regions, str):
         return [regions]
-    return list(dict.fromkeys(regions))
+    names = list(dict.fromkeys(regions)) if isinstance(regions, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise PcanbError(
+            f"regions must be None (the session's region), 'all', a region name or a list of "
+            f"region names, not {regions!r}"
+        )
+    return names
 
 
 def _recoverable() -> tuple[type[BaseException], ...]:
