@@ -694,3 +694,32 @@ def test_a_repeated_extension_is_a_decode_error():
     duplicated = Certificate.from_der(der.replace(second, first))  # 1.2.3.4 twice
     with pytest.raises(DecodeError, match="extensions could not be decoded"):
         duplicated.to_dict()
+
+
+# --- signatures this build cannot check -------------------------------------------------------
+
+SHA1_ROOT = Path(__file__).parent / "fixtures" / "sha1_signed_root.pem"  # Certum, a real root
+
+
+def test_a_sha1_signed_root_is_self_signed_even_when_sha1_cannot_be_checked():
+    """OpenSSL 3+ refuses SHA-1 signatures at its default level, so the signature of many trust-
+    store roots cannot be verified here: the key identifiers decide, and chains say why."""
+    from pcanb.x509.chain import _link_problems
+
+    root = Certificate.load(SHA1_ROOT.read_bytes())
+    assert root.signature_algorithm == "SHA1WITHRSA" and root.subject == root.issuer
+    try:
+        root.x509.verify_directly_issued_by(root.x509)
+        checkable = True
+    except ValueError:
+        checkable = False
+    assert root.signature_check(root) is (True if checkable else None)
+    assert root.is_self_signed is True
+    problems = _link_problems(0, root, root)
+    if not checkable:
+        assert problems == [
+            "certificate 0 (Certum Trusted Network CA): its signature (sha1WithRSAEncryption) "
+            "cannot be checked with this cryptography/OpenSSL build"
+        ]
+    other = _bare(ec.generate_private_key(ec.SECP256R1()))
+    assert root.signature_check(other) is not True  # a different key never verifies

@@ -33,8 +33,17 @@ def _link_problems(i: int, child: Certificate, issuer: Certificate) -> list[str]
             f"{child_label} names issuer {child.issuer!r} but the next certificate "
             f"is {issuer.subject!r} (wrong order or missing certificate?)"
         )
-    elif not child.is_issued_by(issuer):
-        problems.append(f"{child_label}: signature does not verify with the key of {issuer_label}")
+    else:
+        verified = child.signature_check(issuer)
+        if verified is None:
+            problems.append(
+                f"{child_label}: its signature ({child.x509.signature_algorithm_oid._name}) "
+                "cannot be checked with this cryptography/OpenSSL build"
+            )
+        elif not verified:
+            problems.append(
+                f"{child_label}: signature does not verify with the key of {issuer_label}"
+            )
     if child.aki and issuer.ski and child.aki != issuer.ski:
         problems.append(
             f"{child_label}: authorityKeyIdentifier {child.aki} does not match "

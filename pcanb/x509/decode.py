@@ -30,7 +30,6 @@ _KEY_USAGES = (
 _PEM_CERTIFICATE_RE = re.compile(
     rb"-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----", re.ASCII
 )
-_VERIFY_ERRORS = (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError)
 _X = TypeVar("_X")
 
 
@@ -682,13 +681,28 @@ class Certificate(_Decoded[x509.Certificate]):
             return False
         elif self._subject != self._issuer:
             return False
-        return self.is_issued_by(self)
+        verified = self.signature_check(self)
+        if verified is None:
+            # The signature algorithm cannot be checked here (SHA-1 signatures, refused by
+            # OpenSSL 3+ at its default security level, sign many old trust-store roots): a
+            # self-issued certificate whose key identifiers agree is taken as self-signed.
+            return self.aki is None or self.aki == self.ski
+        return verified
 
     def is_issued_by(self, issuer: Certificate) -> bool:
         """True when ``issuer``'s subject is this issuer and its key verifies the signature."""
+        return self.signature_check(issuer) is True
+
+    def signature_check(self, issuer: Certificate) -> bool | None:
+        """Does ``issuer``'s key verify this certificate? ``None`` when it cannot be checked
+        here (a signature algorithm this cryptography/OpenSSL build refuses, such as SHA-1)."""
         try:
             self._x509.verify_directly_issued_by(issuer.x509)
-        except _VERIFY_ERRORS:
+        except UnsupportedAlgorithm:
+            return None
+        except ValueError as error:
+            return None if "Unsupported signature algorithm" in str(error) else False
+        except (InvalidSignature, TypeError):
             return False
         return True
 
