@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,14 +85,39 @@ def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **
     return name
 
 
-def ec_csr_pem(common_name: str = "leaf.example.com") -> bytes:
-    """A PEM CSR for a fresh EC P-256 key, subject ``CN=<common_name>``, no extensions."""
+def ec_csr_pem(
+    common_name: str | None = "leaf.example.com",
+    sans: tuple[str, ...] = (),
+    extensions: tuple[tuple[Any, bool], ...] = (),
+) -> bytes:
+    """A PEM CSR for a fresh EC P-256 key: subject ``CN=<common_name>`` (empty for ``None``),
+    ``sans`` as DNS names, and any other ``(extension, critical)`` pairs."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
-    return csr.public_bytes(serialization.Encoding.PEM)
+    names = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(names))
+    if sans:
+        dns = x509.SubjectAlternativeName([x509.DNSName(s) for s in sans])
+        builder = builder.add_extension(dns, critical=False)
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def crl_revocation(bucket: str, *, ocsp: bool = True, days: int = 7) -> dict:
+    """A RevocationConfiguration: CRLs in ``bucket`` (ACLs as new buckets allow) and OCSP."""
+    config: dict = {
+        "CrlConfiguration": {
+            "Enabled": True,
+            "ExpirationInDays": days,
+            "S3BucketName": bucket,
+            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
+        }
+    }
+    if ocsp:
+        config["OcspConfiguration"] = {"Enabled": True}
+    return config

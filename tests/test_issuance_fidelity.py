@@ -11,11 +11,8 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import error_code, make_pca_bucket, run_openssl
+from conftest import ec_csr_pem, error_code, make_pca_bucket, run_openssl
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from test_pkilint import BLOCKING, lint_certificate
 
 import pcanb
@@ -26,13 +23,7 @@ UPN = "1.3.6.1.4.1.311.20.2.3"
 
 
 def leaf_csr(common_name: str = "svc.example.com") -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    builder = x509.CertificateSigningRequestBuilder().subject_name(name)
-    builder = builder.add_extension(
-        x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False
-    )
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return ec_csr_pem(common_name, (common_name,))
 
 
 def issue_arn(client, ca_arn: str, template: str = BLANK_API, csr: bytes | None = None, **extra):

@@ -10,9 +10,8 @@ import base64
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import error_code, make_pca_bucket
+from conftest import crl_revocation, ec_csr_pem, error_code, make_pca_bucket
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
@@ -70,15 +69,7 @@ def crl_bucket(pca, name: str) -> None:
     make_pca_bucket(pca, name)
 
 
-REVOCATION = {
-    "CrlConfiguration": {
-        "Enabled": True,
-        "ExpirationInDays": 7,
-        "S3BucketName": BUCKET,
-        "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-    },
-    "OcspConfiguration": {"Enabled": True},
-}
+REVOCATION = crl_revocation(BUCKET)
 
 
 def new_ca(pca, ca_type: str, common_name: str) -> str:
@@ -106,16 +97,7 @@ def leaf_csr(
     sans: tuple[str, ...] = ("svc.example.com",),
     extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
 ) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
-    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(names))
-    if sans:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False
-        )
-    for extension, critical in extensions:
-        builder = builder.add_extension(extension, critical=critical)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return ec_csr_pem(common_name, sans, extensions)
 
 
 def issue(pca, ca_arn: str, csr: bytes, template: str, **extra) -> x509.Certificate:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import error_code
+from conftest import ec_csr_pem, error_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -20,14 +20,7 @@ ECDSA = "SHA256WITHECDSA"
 
 
 def csr_pem(common_name: str | None = "svc.example.com", sans: tuple[str, ...] = ()) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
-    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(names))
-    if sans:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False
-        )
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return ec_csr_pem(common_name, sans)
 
 
 def issue_arn(pca, ca, validity, *, csr: bytes | None = None, signing=ECDSA, **extra) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import error_code, make_pca_bucket
+from conftest import crl_revocation, error_code, make_pca_bucket
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -208,12 +208,7 @@ def unvalidated_client(pca):
 def crl_bucket(pca, name: str = "crl-bucket") -> dict:
     """A bucket whose policy lets acm-pca write CRLs; returns an enabled CrlConfiguration."""
     make_pca_bucket(pca, name)
-    return {
-        "Enabled": True,
-        "ExpirationInDays": 7,
-        "S3BucketName": name,
-        "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-    }
+    return crl_revocation(name, ocsp=False)["CrlConfiguration"]
 
 
 def region_client(pca, region: str):

@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ec_csr_pem, error_code, make_pca_bucket
+from conftest import crl_revocation, ec_csr_pem, error_code, make_pca_bucket
 from cryptography import x509
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     create_ca,
@@ -26,14 +26,7 @@ import pcanb
 from pcanb.sandbox.engine import DEFAULT_SETTINGS
 
 BUCKET = "quota-bucket"
-CRL_ON = {
-    "CrlConfiguration": {
-        "Enabled": True,
-        "ExpirationInDays": 7,
-        "S3BucketName": BUCKET,
-        "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-    }
-}
+CRL_ON = crl_revocation(BUCKET, ocsp=False)
 
 
 def _once(pca):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_pca_bucket
+from conftest import crl_revocation, make_pca_bucket
 from pkilint import loader, pkix
 from pkilint.bin import lint_pkix_signer_signee_cert_chain as chain_linter
 from pkilint.pkix import certificate, crl, extension, name, ocsp
@@ -111,15 +111,7 @@ def issued(tmp_path_factory):
     directory = tmp_path_factory.mktemp("pkilint")
     pca = pcanb.sandbox(directory / "sandbox")
     make_pca_bucket(pca, BUCKET)
-    config = {
-        "CrlConfiguration": {
-            "Enabled": True,
-            "ExpirationInDays": 7,
-            "S3BucketName": BUCKET,
-            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-        },
-        "OcspConfiguration": {"Enabled": True},
-    }
+    config = crl_revocation(BUCKET)
     root = pca.create_root_ca(
         subject={"CommonName": "Lint Root CA", **SUBJECT}, revocation_configuration=config
     )

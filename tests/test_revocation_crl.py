@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_pca_bucket, run_openssl
+from conftest import crl_revocation, make_pca_bucket, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
@@ -32,15 +32,9 @@ make_bucket = make_pca_bucket
 
 
 def crl_config(bucket: str = BUCKET, **extra) -> dict:
-    return {
-        "CrlConfiguration": {
-            "Enabled": True,
-            "ExpirationInDays": 7,
-            "S3BucketName": bucket,
-            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-            **extra,
-        }
-    }
+    config = crl_revocation(bucket, ocsp=False)
+    config["CrlConfiguration"].update(extra)
+    return config
 
 
 def read_crl(pca, ca, bucket: str = BUCKET, key: str | None = None):

@@ -7,7 +7,7 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-from conftest import make_pca_bucket
+from conftest import crl_revocation, make_pca_bucket
 from cryptography import x509
 
 import pcanb
@@ -61,14 +61,7 @@ def crl_sandbox(path: Path) -> tuple[pcanb.Pca, str]:
     """A sandbox at ``path`` with a CRL bucket and an ACTIVE root CA publishing CRLs there."""
     pca = pcanb.sandbox(path)
     make_pca_bucket(pca, BUCKET)
-    config = {
-        "CrlConfiguration": {
-            "Enabled": True,
-            "ExpirationInDays": 7,
-            "S3BucketName": BUCKET,
-            "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-        }
-    }
+    config = crl_revocation(BUCKET, ocsp=False)
     root = pca.create_root_ca(common_name="Robustness Root", revocation_configuration=config)
     return pca, root.arn
 

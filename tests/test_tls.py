@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import make_pca_bucket
+from conftest import crl_revocation, make_pca_bucket
 
 import pcanb
 
@@ -158,14 +158,7 @@ def test_revoked_client_is_refused_with_a_crl(pki, tmp_path):
     pca = pcanb.sandbox(tmp_path / "crl-sandbox")
     try:
         make_pca_bucket(pca, "tls-crl")
-        config = {
-            "CrlConfiguration": {
-                "Enabled": True,
-                "ExpirationInDays": 7,
-                "S3BucketName": "tls-crl",
-                "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
-            }
-        }
+        config = crl_revocation("tls-crl", ocsp=False)
         root = pca.create_root_ca(common_name="CRL TLS Root")
         issuing = pca.create_subordinate_ca(
             parent=root, common_name="CRL TLS Issuing", revocation_configuration=config
