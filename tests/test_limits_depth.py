@@ -121,7 +121,9 @@ def test_a_level_four_ca_issues_a_ca_certificate_that_imports_at_level_five(pca,
 
 def test_a_root_issues_ca_certificates(pca, client):
     root = pca.create_root_ca(common_name="Level 1")
-    _issue(client, root.arn, "SubordinateCACertificate_PathLen3")
+    arn = _issue(client, root.arn, "SubordinateCACertificate_PathLen3")
+    issued = pca.get_certificate(arn)
+    assert issued.is_ca is True and issued.path_length == 3
 
 
 # -- ImportCertificateAuthorityCertificate ----------------------------------------------------

@@ -398,8 +398,12 @@ def test_malformed_bucket_policies(client: Any, bucket: str, policy: str, messag
 
 
 def test_policy_resources_may_use_wildcards(client: Any, bucket: str) -> None:
-    client.put_bucket_policy(Bucket=bucket, Policy=statement(Resource="arn:aws:s3:::crl-*/*"))
-    client.put_bucket_policy(Bucket=bucket, Policy=statement(Resource="*", Action="s3:*"))
+    for policy in (
+        statement(Resource="arn:aws:s3:::crl-*/*"),
+        statement(Resource="*", Action="s3:*"),
+    ):
+        client.put_bucket_policy(Bucket=bucket, Policy=policy)
+        assert client.get_bucket_policy(Bucket=bucket)["Policy"] == policy
 
 
 # --- objects ------------------------------------------------------------------------------
