@@ -931,7 +931,10 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             ),
             "header x-amz-grant-read of S3 operation PutObjectAcl",
         ),
-        (lambda c: c.list_objects(Bucket="crl-bucket"), "S3 operation ListObjects"),
+        (
+            lambda c: c.list_object_versions(Bucket="crl-bucket"),
+            "S3 operation ListObjectVersions",
+        ),
         (
             lambda c: c.delete_objects(Bucket="crl-bucket", Delete={"Objects": [{"Key": "k"}]}),
             "S3 operation DeleteObjects",

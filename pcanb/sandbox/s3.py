@@ -448,6 +448,7 @@ _ROUTES: dict[tuple[str, str, str], str] = {
     ("bucket", "HEAD", ""): "HeadBucket",
     ("bucket", "DELETE", ""): "DeleteBucket",
     ("bucket", "GET", "list-type=2"): "ListObjectsV2",
+    ("bucket", "GET", ""): "ListObjects",
     ("bucket", "GET", "location"): "GetBucketLocation",
     ("bucket", "GET", "policy"): "GetBucketPolicy",
     ("bucket", "PUT", "policy"): "PutBucketPolicy",
@@ -483,6 +484,7 @@ _OP_PARAMS: dict[str, frozenset[str]] = {
             "fetch-owner",
         }
     ),
+    "ListObjects": frozenset({"prefix", "delimiter", "max-keys", "encoding-type", "marker"}),
     "GetObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
     "HeadObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
     "DeleteObject": frozenset({"versionId"}),
@@ -528,7 +530,6 @@ _OP_HEADERS: dict[str, frozenset[str]] = {
     "PutObjectAcl": frozenset({"x-amz-acl"}),
 }
 _NAMED: dict[tuple[str, str, str], str] = {
-    ("bucket", "GET", ""): "ListObjects",
     ("bucket", "GET", "list-type=1"): "ListObjects",
     ("bucket", "POST", ""): "PostObject",
     ("bucket", "POST", "delete"): "DeleteObjects",
@@ -1149,7 +1150,10 @@ class S3:
 
     # --- objects over the wire --------------------------------------------------------------
 
-    def _op_ListObjectsV2(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+    def _listing(
+        self, req: _Request, after: str, skip: bool
+    ) -> tuple[str, str, str, str | None, int, list[tuple[str, bool]], bool, Callable]:
+        """What both ListObjects versions share: the bucket, parameters and one page."""
         bucket, q = req.bucket or "", req.query
         self._require_bucket(bucket)
         prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
@@ -1158,16 +1162,32 @@ class S3:
             message = "Invalid Encoding Method specified in Request"
             raise _invalid_argument(message, "encoding-type", encoding)
         max_keys = _int_param(q, "max-keys", 1000, 2**31 - 1)
-        token = q.get("continuation-token")
-        after, skip = (
-            _decode_token(token) if token is not None else (q.get("start-after", ""), False)
-        )
         keys = sorted(k for k in self._walk_keys(bucket, prefix) if k.startswith(prefix))
         entries, truncated = _page(keys, prefix, delimiter, after, skip, min(max_keys, 1000))
 
         def enc(text: str) -> str:
             return quote_plus(text, safe="/") if encoding == "url" else text
 
+        return bucket, prefix, delimiter, encoding, max_keys, entries, truncated, enc
+
+    def _entries_xml(self, bucket: str, entries, enc: Callable, owner: str) -> str:
+        inner = ""
+        for name, is_prefix in entries:
+            if is_prefix:
+                inner += "<CommonPrefixes>" + _el("Prefix", enc(name)) + "</CommonPrefixes>"
+            elif (found := self._find(bucket, name)) is not None:
+                inner += self._contents_xml(found, enc(name), owner)
+        return inner
+
+    def _op_ListObjectsV2(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        q = req.query
+        token = q.get("continuation-token")
+        after, skip = (
+            _decode_token(token) if token is not None else (q.get("start-after", ""), False)
+        )
+        bucket, prefix, delimiter, encoding, max_keys, entries, truncated, enc = self._listing(
+            req, after, skip
+        )
         inner = _el("Name", bucket) + _el("Prefix", enc(prefix))
         if delimiter:
             inner += _el("Delimiter", enc(delimiter))
@@ -1182,11 +1202,29 @@ class S3:
         if "start-after" in q:
             inner += _el("StartAfter", enc(q["start-after"]))
         owner = self._owner_xml() if q.get("fetch-owner") == "true" else ""
-        for name, is_prefix in entries:
-            if is_prefix:
-                inner += "<CommonPrefixes>" + _el("Prefix", enc(name)) + "</CommonPrefixes>"
-            elif (found := self._find(bucket, name)) is not None:
-                inner += self._contents_xml(found, enc(name), owner)
+        inner += self._entries_xml(bucket, entries, enc, owner)
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("ListBucketResult", inner)
+
+    def _op_ListObjects(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """ListObjects (version 1): ``marker`` pages, ``NextMarker`` only with a delimiter, and
+        each object's owner (version 1 always lists it)."""
+        marker = req.query.get("marker", "")
+        delimiter = req.query.get("delimiter", "")
+        # A marker that is a common prefix (a NextMarker) resumes after everything under it.
+        skip = bool(delimiter) and marker.endswith(delimiter)
+        bucket, prefix, delimiter, encoding, max_keys, entries, truncated, enc = self._listing(
+            req, marker, skip
+        )
+        inner = _el("Name", bucket) + _el("Prefix", enc(prefix)) + _el("Marker", enc(marker))
+        inner += _el("MaxKeys", max_keys)
+        if delimiter:
+            inner += _el("Delimiter", enc(delimiter))
+        inner += _el("IsTruncated", str(truncated).lower())
+        if truncated and delimiter:
+            inner += _el("NextMarker", enc(entries[-1][0]))
+        if encoding:
+            inner += _el("EncodingType", encoding)
+        inner += self._entries_xml(bucket, entries, enc, self._owner_xml())
         return 200, {"Content-Type": "application/xml"}, _xml_doc("ListBucketResult", inner)
 
     def _contents_xml(self, obj: _Object, key: str, owner: str) -> str:

@@ -17,20 +17,103 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+#: The largest request body served (S3 PutObject's own single-request limit is 5 GiB; nothing
+#: the sandbox stores comes near this).
+MAX_BODY = 256 * 1024 * 1024
+#: Seconds a connection may sit idle or mid-request before it is dropped (a client that
+#: announces more body than it sends must not hold a thread forever).
+IDLE_TIMEOUT = 60
+
+
+class BadRequest(Exception):
+    """The HTTP request itself is malformed; answered 400 (or 413) and the connection closed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "pcanb-sandbox"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT
     sandbox: Any = None
+    # http.server's own refusals (a malformed request line, an unknown method) in plain text.
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s: %(explain)s\n"
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.info("%s %s", self.address_string(), format % args)
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError) as error:
+            # The client went away (or stalled) mid-request or mid-answer: nothing to answer.
+            logger.info("%s connection dropped: %s", self.address_string(), error)
+            self.close_connection = True
+
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        """The request body: Content-Length or chunked transfer coding (RFC 9112 §7.1)."""
+        coding = self.headers.get("Transfer-Encoding", "").strip().lower()
+        if coding:
+            if coding != "chunked":
+                raise BadRequest(501, f"Transfer-Encoding {coding!r} is not supported.")
+            return self._chunked_body()
+        raw = self.headers.get("Content-Length")
+        if raw is None or raw.strip() == "":
+            return b""
+        if not raw.strip().isdigit():
+            raise BadRequest(400, f"Content-Length {raw!r} is not a number of bytes.")
+        length = int(raw)
+        if length > MAX_BODY:
+            raise BadRequest(413, f"The request body ({length} bytes) is larger than {MAX_BODY}.")
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise BadRequest(400, f"The request ended after {len(body)} of {length} bytes.")
+        return body
+
+    def _chunked_body(self) -> bytes:
+        # http.server reads only Content-Length bodies; chunked coding is a few lines.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise BadRequest(400, "Malformed chunk size in a chunked request body.") from None
+            if size < 0:
+                raise BadRequest(400, "Malformed chunk size in a chunked request body.")
+            total += size
+            if total > MAX_BODY:
+                raise BadRequest(413, f"The request body is larger than {MAX_BODY} bytes.")
+            if size == 0:
+                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(chunks)
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise BadRequest(400, "A chunk of the request body is truncated.")
+            chunks.append(chunk)
+
+    def _refuse(self, error: BadRequest) -> None:
+        payload = f"{error}\n".encode()
+        self.close_connection = True
+        self.send_response(error.status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _answer(self) -> None:
-        body = self._body()
+        try:
+            body = self._body()
+        except BadRequest as error:
+            self._refuse(error)
+            return
         headers = {k: v for k, v in self.headers.items()}
         host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
         url = f"http://{host}{self.path}"
@@ -54,22 +137,28 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _answer
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _answer
 
 
-def make_server(sandbox: Any, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """An HTTP server for ``sandbox`` (port 0 picks a free port: see ``server.server_address``)."""
-    handler = type("SandboxHandler", (_Handler,), {"sandbox": sandbox})
+def make_server(
+    sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = IDLE_TIMEOUT
+) -> ThreadingHTTPServer:
+    """An HTTP server for ``sandbox`` (port 0 picks a free port: see ``server.server_address``).
+
+    ``idle_timeout``: seconds a connection may stall (idle keep-alive, or a body that does not
+    arrive) before it is dropped.
+    """
+    handler = type("SandboxHandler", (_Handler,), {"sandbox": sandbox, "timeout": idle_timeout})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
 
 def serve_in_thread(
-    sandbox: Any, host: str = "127.0.0.1", port: int = 0
+    sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = IDLE_TIMEOUT
 ) -> tuple[ThreadingHTTPServer, str]:
     """Start serving in a daemon thread; returns the server and its endpoint URL."""
-    server = make_server(sandbox, host, port)
+    server = make_server(sandbox, host, port, idle_timeout=idle_timeout)
     thread = threading.Thread(target=server.serve_forever, name="pcanb-sandbox-http", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]

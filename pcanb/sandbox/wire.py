@@ -9,6 +9,7 @@ knows botocore's request and response objects.
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import json
@@ -83,17 +84,28 @@ class Wire:
                 )
                 return _json_error(error)
             return self.handle_pca(method, url, lower, body, CborCodec())
-        if lower.get("x-amz-target", "").startswith(_TARGET_PREFIX):
+        target = lower.get("x-amz-target")
+        if target is not None and target.startswith(_TARGET_PREFIX):
             return self.handle_pca(method, url, lower, body, JSON_CODEC)
+        if target is not None or lower.get("content-type", "").startswith("application/x-amz-json"):
+            # An AWS JSON request for another service (or with no target): S3 never sees these.
+            if target:
+                message = (
+                    f"The pcanb sandbox serves AWS Private CA ({_TARGET_PREFIX}*) and S3; "
+                    f"{target.split('.', 1)[0]} is not emulated."
+                )
+            else:
+                message = (
+                    "An AWS JSON request needs an X-Amz-Target header (ACMPrivateCA.<Action>)."
+                )
+            return _json_error(ServiceError("UnknownOperationException", message))
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         try:
             self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
+            status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
         except Exception as exc:
-            if not is_storage_failure(exc):
-                raise
-            return _s3_unavailable(storage_message(self.sandbox.store.path, exc))
-        status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
+            return _s3_failure(self.sandbox.store.path, exc)
         try:
             self._log_s3(method, url, headers, status, out_headers, payload)
         except Exception as exc:
@@ -328,11 +340,26 @@ def _json_error(
     return error.status, headers, body
 
 
-def _s3_unavailable(message: str) -> tuple[int, dict[str, str], bytes]:
+def _s3_failure(path: Any, exc: Exception) -> tuple[int, dict[str, str], bytes]:
+    """S3's answer when the sandbox itself failed: 503 when the disk refused the write (the
+    caller can act on that), otherwise 500 InternalError with the trace kept in the log."""
+    if is_storage_failure(exc) or (
+        isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES)
+    ):
+        return _s3_error(503, "ServiceUnavailable", storage_message(path, exc))
+    logger.exception("sandbox failure in an S3 request")
+    return _s3_error(
+        500,
+        "InternalError",
+        "The pcanb sandbox failed to process the request. Please report this.",
+    )
+
+
+def _s3_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
     request_id = uuid.uuid4().hex[:16].upper()
     body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
         f"<Message>{xml_escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
     ).encode()
     headers = {"Content-Type": "application/xml", "x-amz-request-id": request_id}
-    return 503, headers, body
+    return status, headers, body

@@ -1,0 +1,267 @@
+"""Hostile HTTP on ``pcanb sandbox serve``: broken framing, stalled and vanishing clients, other
+services' requests. Every answer is a well-formed error, the server keeps serving, and no
+traceback reaches its output.
+
+Requests go over raw sockets or ``http.client`` (the AWS CLI's and other SDKs' path), so nothing
+on the client side cleans them up first.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pcanb.sandbox import Sandbox
+from pcanb.sandbox.server import serve_in_thread
+
+LIST_CAS = "ACMPrivateCA.ListCertificateAuthorities"
+JSON_TYPE = "application/x-amz-json-1.1"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    box = Sandbox(tmp_path_factory.mktemp("http") / "sandbox")
+    server, url = serve_in_thread(box, idle_timeout=1.0)
+    yield box, url
+    server.shutdown()
+    server.server_close()
+    box.close()
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def _raw(url: str, request: bytes, *, read_timeout: float = 10.0) -> bytes:
+    """Send raw bytes, read until the server closes the connection (or the timeout)."""
+    with socket.create_connection(_address(url), timeout=read_timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+    return b"".join(chunks)
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def _list_cas_request(body: bytes, *, extra: str = "", length: str | None = None) -> bytes:
+    length_header = f"Content-Length: {len(body) if length is None else length}\r\n"
+    head = (
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n"
+        f"Content-Type: {JSON_TYPE}\r\n{length_header}{extra}Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _still_serving(url: str) -> None:
+    connection = http.client.HTTPConnection(*_address(url), timeout=10)
+    connection.request("POST", "/", b"{}", {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE})
+    response = connection.getresponse()
+    assert response.status == 200
+    assert json.loads(response.read()) == {"CertificateAuthorities": []}
+    connection.close()
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", "0x10"])
+def test_a_content_length_that_is_not_a_number_is_a_400(served, capfd, length):
+    _, url = served
+    answer = _raw(url, _list_cas_request(b"{}", length=length))
+    assert _status(answer) == 400
+    assert b"Content-Length" in answer
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_body_that_never_arrives_is_dropped_after_the_idle_timeout(served, capfd):
+    _, url = served
+    started = time.monotonic()
+    # Announces 100 bytes, sends 2, then waits: the server gives up after its 1 s idle timeout.
+    answer = _raw(url, _list_cas_request(b"{}", length="100"), read_timeout=15)
+    assert time.monotonic() - started < 10
+    assert answer == b"" or _status(answer) == 400
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_chunked_bodies_are_read_and_the_connection_stays_usable(served):
+    _, url = served
+    connection = http.client.HTTPConnection(*_address(url), timeout=10)
+    headers = {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE}
+    # A chunked body the server must decode: MaxResults 0 is below the model's minimum of 1.
+    connection.request("POST", "/", iter([b'{"MaxRes', b'ults": 0}']), headers, encode_chunked=True)
+    response = connection.getresponse()
+    document = json.loads(response.read())
+    assert response.status == 400
+    assert document["__type"] == "ValidationException"
+    assert "maxResults" in document["message"]
+    # The same keep-alive connection: nothing of the chunked body was left in the stream.
+    connection.request("POST", "/", b'{"MaxResults": 5}', headers)
+    response = connection.getresponse()
+    assert response.status == 200
+    assert json.loads(response.read()) == {"CertificateAuthorities": []}
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n"],
+    ids=["bad-size", "truncated-chunk"],
+)
+def test_malformed_chunked_framing_is_a_400(served, capfd, body):
+    _, url = served
+    head = (
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n"
+        f"Content-Type: {JSON_TYPE}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    answer = _raw(url, head.encode() + body, read_timeout=15)
+    assert answer == b"" or _status(answer) == 400
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_client_that_hangs_up_before_the_answer_leaves_no_traceback(served, capfd):
+    box, url = served
+    box.s3.create_bucket("hangup-bucket")
+    box.s3.put_object("hangup-bucket", "big", b"x" * (8 * 1024 * 1024))
+    for _ in range(3):
+        with socket.create_connection(_address(url), timeout=10) as sock:
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            sock.sendall(b"GET /hangup-bucket/big HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            sock.recv(1024)  # the answer has started
+        # closed with a reset while the server is still writing 8 MiB
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("CertificateManager.ListCertificates", "CertificateManager is not emulated"),
+        (None, "X-Amz-Target"),
+    ],
+)
+def test_json_requests_for_other_services_get_a_json_error(served, target, words):
+    _, url = served
+    connection = http.client.HTTPConnection(*_address(url), timeout=10)
+    headers = {"Content-Type": JSON_TYPE}
+    if target:
+        headers["X-Amz-Target"] = target
+    connection.request("POST", "/", b"{}", headers)
+    response = connection.getresponse()
+    document = json.loads(response.read())
+    connection.close()
+    assert response.status == 400
+    assert response.getheader("Content-Type") == JSON_TYPE
+    assert document["__type"] == "UnknownOperationException"
+    assert words in document["message"]
+
+
+_METHODS = st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"])
+_PATH = st.lists(
+    st.text(st.characters(codec="ascii", exclude_characters="\r\n #?"), max_size=12), max_size=3
+).map(lambda parts: "/" + "/".join(parts))
+_QUERY = st.sampled_from(["", "?acl", "?policy", "?list-type=2", "?uploads", "?marker=a", "?x"])
+_HEADER_VALUES = st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=40)
+_HEADERS = st.dictionaries(
+    st.sampled_from(
+        [
+            "X-Amz-Target", "Content-Type", "Smithy-Protocol", "x-amz-acl", "Content-MD5",
+            "x-amz-content-sha256", "Range", "If-Match", "x-amz-checksum-crc32",
+            "Authorization", "Content-Encoding", "x-amz-decoded-content-length",
+        ]
+    ),
+    st.one_of(
+        _HEADER_VALUES,
+        st.sampled_from([LIST_CAS, JSON_TYPE, "rpc-v2-cbor", "aws-chunked", "private"]),
+    ),
+    max_size=5,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(method=_METHODS, path=_PATH, query=_QUERY, headers=_HEADERS, body=st.binary(max_size=300))
+def test_random_http_requests_get_well_formed_answers(
+    served, capfd, method, path, query, headers, body
+):
+    _, url = served
+    head = f"{method} {path}{query} HTTP/1.1\r\nHost: localhost\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(_address(url), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1") + body)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        payload = response.read()
+    assert 200 <= response.status < 600
+    assert response.status not in (500, 502), payload[:300]
+    content_type = response.getheader("Content-Type") or ""
+    if response.status >= 400 and payload and method != "HEAD":
+        if "json" in content_type:
+            document = json.loads(payload)
+            assert document["__type"] and document["message"]
+        elif "xml" in content_type:
+            error = ET.fromstring(payload)
+            assert error.tag == "Error" and error.findtext("Code")
+        elif "cbor" in content_type:
+            import cbor2
+
+            assert cbor2.loads(payload)["__type"]
+        else:
+            assert content_type.startswith("text/plain"), (content_type, payload[:200])
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_list_objects_version_1_pages_with_markers(served):
+    import boto3
+
+    _, url = served
+    s3 = boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x",
+    )  # fmt: skip
+    s3.create_bucket(Bucket="v1-listing")
+    for key in ("a/1", "a/2", "b", "c/1", "d"):
+        s3.put_object(Bucket="v1-listing", Key=key, Body=b"x")
+    first = s3.list_objects(Bucket="v1-listing", Delimiter="/", MaxKeys=2)
+    assert first["IsTruncated"] is True
+    assert [p["Prefix"] for p in first["CommonPrefixes"]] == ["a/"]
+    assert [o["Key"] for o in first["Contents"]] == ["b"]
+    assert first["NextMarker"] == "b"
+    assert first["Contents"][0]["Owner"]["ID"]  # version 1 always names the owner
+    second = s3.list_objects(Bucket="v1-listing", Delimiter="/", Marker=first["NextMarker"])
+    assert [p["Prefix"] for p in second["CommonPrefixes"]] == ["c/"]
+    assert [o["Key"] for o in second["Contents"]] == ["d"]
+    assert second["IsTruncated"] is False and "NextMarker" not in second
+    # A NextMarker that is a common prefix resumes after everything under it.
+    resumed = s3.list_objects(Bucket="v1-listing", Delimiter="/", Marker="a/", MaxKeys=1)
+    assert [o["Key"] for o in resumed["Contents"]] == ["b"]
+    # Without a delimiter there is no NextMarker: the last key is the next marker.
+    flat = s3.list_objects(Bucket="v1-listing", MaxKeys=3)
+    assert [o["Key"] for o in flat["Contents"]] == ["a/1", "a/2", "b"]
+    assert flat["IsTruncated"] is True and "NextMarker" not in flat
+    everything = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects").paginate(Bucket="v1-listing", MaxKeys=2)
+        for o in page.get("Contents", [])
+    ]
+    assert everything == ["a/1", "a/2", "b", "c/1", "d"]
