@@ -65,6 +65,16 @@ def test_a_clean_hierarchy_has_no_findings(pca, clean):
     assert frame["severity"].dtype == tables.SEVERITY_DTYPE
 
 
+def test_findings_list_the_cas_once(pca, clean):
+    def calls(name: str) -> int:
+        return int((pca.sandbox.events()["eventName"] == name).sum())
+
+    before = calls("ListCertificateAuthorities"), calls("GetCertificateAuthorityCertificate")
+    pca.findings()
+    assert calls("ListCertificateAuthorities") - before[0] == 1
+    assert calls("GetCertificateAuthorityCertificate") - before[1] == 2  # the hierarchy's links
+
+
 def test_a_clean_hierarchy_and_its_certificates_have_no_findings(pca, clean):
     bucket, _, sub = clean
     pca.issue(

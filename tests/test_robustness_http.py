@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -195,7 +196,7 @@ _HEADERS = st.dictionaries(
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -220,7 +221,9 @@ def test_random_http_requests_get_well_formed_answers(
             document = json.loads(payload)
             assert document["__type"] and document["message"]
         elif "xml" in content_type:
-            error = ET.fromstring(payload)
+            # S3 writes characters XML 1.0 cannot carry (a control character in a bucket name
+            # or key) as character references, which XML 1.0 parsers refuse: read around them.
+            error = ET.fromstring(re.sub(rb"&#x[0-9a-f]+;", b"?", payload))
             assert error.tag == "Error" and error.findtext("Code")
         elif "cbor" in content_type:
             import cbor2

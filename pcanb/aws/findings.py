@@ -15,7 +15,7 @@ from pcanb.analysis.reports import combine_reports
 from pcanb.aws.access import list_permissions
 from pcanb.aws.audit import audit_report, decode_inventory
 from pcanb.aws.authorities import list_certificate_authorities
-from pcanb.aws.hierarchy import hierarchy
+from pcanb.aws.hierarchy import hierarchy_of
 from pcanb.errors import PcanbError
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def findings(
     """
     when = as_utc(now if now is not None else pca.now())
     cas = list_certificate_authorities(pca)
-    tree = hierarchy(pca, max_workers=max_workers)
+    tree = hierarchy_of(pca, cas, max_workers=max_workers)
     grantable = list(cas.loc[cas["status"].isin(_GRANTABLE), "arn"])
     buckets = sorted(
         {str(b).split("/", 1)[0] for b in cas.loc[cas["crl_enabled"].fillna(False), "crl_bucket"]}

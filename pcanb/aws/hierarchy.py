@@ -33,7 +33,17 @@ def hierarchy(pca: Pca, *, include_deleted: bool = False, max_workers: int = 8) 
     Links come from GetCertificateAuthorityCertificate of each CA (a bounded thread pool).
     DELETED CAs (still restorable) are listed only with ``include_deleted=True``.
     """
-    cas = list_certificate_authorities(pca)
+    return hierarchy_of(
+        pca, list_certificate_authorities(pca), include_deleted=include_deleted,
+        max_workers=max_workers,
+    )  # fmt: skip
+
+
+def hierarchy_of(
+    pca: Pca, cas: pd.DataFrame, *, include_deleted: bool = False, max_workers: int = 8
+) -> pd.DataFrame:
+    """:func:`hierarchy` over a CA frame the caller already listed (one ListCertificateAuthorities
+    per report, not one per view)."""
     if not include_deleted:
         cas = cas[cas["status"] != "DELETED"].reset_index(drop=True)
     from botocore.exceptions import (

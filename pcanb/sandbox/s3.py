@@ -233,7 +233,7 @@ def _verify_checksum(
         raise _not_implemented(f"checksum algorithm {algorithm.upper()}")
     try:
         digest = base64.b64decode(value, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a value that is not ASCII
         digest = b""
     expected = _CHECKSUMS[algorithm](body)
     if len(digest) != len(expected):
@@ -251,7 +251,7 @@ def _verify_content_md5(headers: Mapping[str, str], body: bytes) -> None:
         return
     try:
         digest = base64.b64decode(value, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a value that is not ASCII
         digest = b""
     if len(digest) != 16:
         raise S3Error(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")
