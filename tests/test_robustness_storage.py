@@ -183,6 +183,14 @@ def test_a_full_disk_answers_service_unavailable_and_changes_nothing(full_disk):
         )
     assert excinfo.value.response["Error"]["Code"] == "ServiceUnavailable"
 
+    # what is stored can still be read (only the call-log event of the read is lost)
+    events_before = len(box.events())
+    described = client.describe_certificate_authority(CertificateAuthorityArn=root.arn)
+    assert described["CertificateAuthority"]["Status"] == "ACTIVE"
+    listed = client.list_certificate_authorities()["CertificateAuthorities"]
+    assert [ca["Arn"] for ca in listed] == [root.arn]
+    assert len(box.events()) == events_before
+
     with sqlite3.connect(box.store.path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT count(*) FROM certificates").fetchone()[0] == count_before
