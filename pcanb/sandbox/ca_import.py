@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import quotas, raw_extensions
+from pcanb.sandbox import quotas
 from pcanb.sandbox.errors import (
     CertificateMismatchException,
     InvalidRequestException,
@@ -22,6 +22,7 @@ from pcanb.sandbox.errors import (
 )
 from pcanb.sandbox.state import Context, load_ca
 from pcanb.vocab import serial_to_aws
+from pcanb.x509 import raw_extensions
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 _CRITICAL_ALLOWED = {

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from pcanb.sandbox import raw_extensions, revocation_config, signing
+from pcanb.sandbox import revocation_config, signing
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.s3 import S3Error
 from pcanb.sandbox.state import CaRecord, Context, ts
+from pcanb.x509 import raw_extensions
 
 RETRY = timedelta(minutes=15)
 BACKDATE = timedelta(hours=1)

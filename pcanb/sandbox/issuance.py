@@ -13,7 +13,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from pcanb.sandbox import quotas, raw_extensions, revocation_config, signing, validity
+from pcanb.sandbox import quotas, revocation_config, signing, validity
 from pcanb.sandbox.errors import (
     InvalidArgsException,
     InvalidStateException,
@@ -30,6 +30,7 @@ from pcanb.sandbox.templates import (
     build_subject,
 )
 from pcanb.vocab import template_name
+from pcanb.x509 import raw_extensions
 from pcanb.x509.keys import key_algorithm_of
 from pcanb.x509.names import audit_subject
 

@@ -16,7 +16,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
-from pcanb.sandbox import raw_extensions
 from pcanb.sandbox.errors import InvalidArgsException
 from pcanb.sandbox.general_names import (
     check_subject,
@@ -25,7 +24,7 @@ from pcanb.sandbox.general_names import (
     subject_alternative_name,
 )
 from pcanb.vocab import EXTENDED_KEY_USAGE_OIDS, TEMPLATE_NAMES
-from pcanb.x509 import der
+from pcanb.x509 import der, raw_extensions
 from pcanb.x509.names import subject_to_name
 
 _KEY_USAGE_FIELDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from cryptography import x509
+from cryptography.x509.oid import ExtensionOID
 
 from pcanb.x509.decode import Certificate, CertificateChain, _utc
 
@@ -57,11 +57,9 @@ def _link_problems(i: int, child: Certificate, issuer: Certificate) -> list[str]
 
 
 def _has_key_usage(cert: Certificate) -> bool:
-    try:
-        cert.x509.extensions.get_extension_for_class(x509.KeyUsage)
-    except x509.ExtensionNotFound:
-        return False
-    return True
+    # The decoded extensions, not cert.x509.extensions: those refuse a certificate whose
+    # extensions hold an EDIPartyName, which the decoded ones read one by one.
+    return ExtensionOID.KEY_USAGE in cert._extension_values
 
 
 def _path_length_problems(path: Sequence[Certificate]) -> list[str]:

@@ -13,13 +13,23 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import AuthorityInformationAccessOID, SignatureAlgorithmOID
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    ExtensionOID,
+    SignatureAlgorithmOID,
+)
 
 from pcanb.errors import DecodeError
 from pcanb.vocab import serial_to_aws
 from pcanb.x509.der import BIT_STRING, INTEGER, SEQUENCE, expect, read
 from pcanb.x509.keys import PublicKey, key_algorithm_of, key_description, signing_algorithm_of
 from pcanb.x509.names import common_name as first_common_name
+from pcanb.x509.raw_extensions import (
+    NAME_LIST_OIDS,
+    decode_each,
+    general_name_texts,
+    general_names,
+)
 
 __all__ = ["Certificate", "CertificateChain", "Crl", "Csr"]
 
@@ -194,17 +204,27 @@ def _uris(names: Iterable[x509.GeneralName] | None) -> list[str]:
     return [n.value for n in names or () if isinstance(n, x509.UniformResourceIdentifier)]
 
 
-def _extensions_of(obj: Any) -> x509.Extensions:
+def _extensions_of(obj: Any) -> Iterable[x509.Extension]:
     try:
         return obj.extensions
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise DecodeError(f"the extensions could not be decoded: {exc}") from None
+    except x509.UnsupportedGeneralNameType as exc:
+        # An EDIPartyName or x400Address, which cryptography has no class for, makes it refuse
+        # every extension: certificates and CSRs have theirs decoded one by one instead, so only
+        # the extension holding such a name stays undecoded (see raw_extensions).
+        if not isinstance(obj, x509.Certificate | x509.CertificateSigningRequest):
+            raise DecodeError(f"the extensions could not be decoded: {exc}") from None
+    try:
+        return decode_each(obj)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        # e.g. an EDIPartyName, which cryptography does not decode (OpenSSL shows it).
         raise DecodeError(f"the extensions could not be decoded: {exc}") from None
 
 
 def _extension_values(obj: Any) -> dict[x509.ObjectIdentifier, Any]:
     """The extension values of ``obj`` by OID, in one pass."""
-    # cryptography refuses a repeated extension (DuplicateExtension), so each OID comes once.
+    # cryptography (and decode_each) refuse a repeated extension (DuplicateExtension), so each
+    # OID comes once.
     return {ext.oid: ext.value for ext in _extensions_of(obj)}
 
 
@@ -214,10 +234,19 @@ def _extension_records(obj: Any) -> list[dict[str, Any]]:
             "oid": ext.oid.dotted_string,
             "name": _oid_name(ext.oid),
             "critical": ext.critical,
-            "value": repr(ext.value),
+            "value": _value_text(ext.value),
         }
         for ext in _extensions_of(obj)
     ]
+
+
+def _value_text(value: x509.ExtensionType) -> str:
+    """The repr of an extension value; a subjectAltName or issuerAltName cryptography could not
+    decode (an EDIPartyName in it) shows its names instead of its bytes."""
+    if isinstance(value, x509.UnrecognizedExtension) and value.oid in NAME_LIST_OIDS:
+        texts = general_name_texts(value.value)
+        return f"<UnrecognizedExtension(oid={value.oid.dotted_string}, names={texts!r})>"
+    return repr(value)
 
 
 def _key_usage_names(usage: x509.KeyUsage | None) -> list[str]:
@@ -229,8 +258,18 @@ def _key_usage_names(usage: x509.KeyUsage | None) -> list[str]:
     return names
 
 
-def _san_strings(san: x509.SubjectAlternativeName | None) -> list[str]:
-    return [_general_name(n) for n in san] if san is not None else []
+def _san_names(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every name as text, the dNSName values) of a subjectAltName value (``None``: absent)."""
+    if value is None:
+        return (), ()
+    if isinstance(value, x509.UnrecognizedExtension):
+        # Left undecoded by cryptography (an EDIPartyName or x400Address in it): read the DER.
+        pairs = general_names(value.value)
+        texts = tuple(f"{kind}:{text}" for kind, text in pairs)
+        return texts, tuple(text for kind, text in pairs if kind == "DNS")
+    names = list(value)
+    dns = tuple(n.value for n in names if type(n) is x509.DNSName or isinstance(n, x509.DNSName))
+    return tuple(_general_name(n) for n in names), dns
 
 
 # Signature algorithm OID → AWS SigningAlgorithm, for every OID but RSASSA-PSS (whose digest is
@@ -571,7 +610,9 @@ class Certificate(_Decoded[x509.Certificate]):
 
     @property
     def sans(self) -> list[str]:
-        """subjectAltName entries: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``."""
+        """subjectAltName entries: ``DNS:x``, ``IP:1.2.3.4``, ``email:x``, ``URI:x``… (the
+        names cryptography cannot decode too: ``EdiPartyName:…``, ``X400Name:…``, see
+        :func:`pcanb.x509.raw_extensions.general_name_texts`)."""
         return list(self._san[0])
 
     @property
@@ -582,14 +623,7 @@ class Certificate(_Decoded[x509.Certificate]):
     @_cached
     def _san(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         # One pass over subjectAltName for both sans and dns_names.
-        san = self._ext(x509.SubjectAlternativeName)
-        if san is None:
-            return (), ()
-        names = list(san)
-        dns = tuple(
-            n.value for n in names if type(n) is x509.DNSName or isinstance(n, x509.DNSName)
-        )
-        return tuple(_general_name(n) for n in names), dns
+        return _san_names(self._extension_values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME))
 
     @property
     def key_usage(self) -> list[str]:
@@ -792,7 +826,8 @@ class Csr(_Decoded[x509.CertificateSigningRequest]):
     @property
     def sans(self) -> list[str]:
         """The requested subjectAltName entries (``DNS:x``, ``IP:…``)."""
-        return _san_strings(self._ext(x509.SubjectAlternativeName))
+        san = self._extension_values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        return list(_san_names(san)[0])
 
     @property
     def public_key(self) -> PublicKey | None:

@@ -12,6 +12,7 @@ UTF8_STRING = 0x0C
 BOOLEAN = 0x01
 INTEGER = 0x02
 BIT_STRING = 0x03
+OCTET_STRING = 0x04
 OBJECT_IDENTIFIER = 0x06
 
 Element = tuple[int, int, int]  # (tag, start of the contents, end of the element)
