@@ -213,6 +213,39 @@ def test_rejected_critical_extension_in_the_chain_is_malformed(client, sub):
         _import(client, sub, pem(certificate), pem(*intermediate.chain()))
 
 
+def _with_a_repeated_extension(certificate: x509.Certificate) -> bytes:
+    """``certificate`` re-encoded with its 1.2.3.5 extension renamed 1.2.3.4 (then repeated)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    first, second = bytes.fromhex("06032a0304"), bytes.fromhex("06032a0305")
+    assert der.count(second) == 1
+    repeated = x509.load_der_x509_certificate(der.replace(second, first))
+    return repeated.public_bytes(serialization.Encoding.PEM)
+
+
+_TWO_EXTENSIONS = [
+    (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"), False),
+    (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.5"), b"\x05\x00"), False),
+]
+
+
+def test_a_repeated_extension_is_malformed(client, sub, external):
+    certificate = external.sign(csr_of(client, sub).public_key(), extra=_TWO_EXTENSIONS)
+    with fails_unchanged(client, "MalformedCertificateException", "extension"):
+        _import(client, sub, _with_a_repeated_extension(certificate), pem(external.certificate))
+
+
+def test_a_repeated_extension_in_the_chain_is_malformed(client, sub):
+    root = ExternalCa()
+    intermediate = ExternalCa("Odd Intermediate", parent=root)
+    intermediate.certificate = root.sign(
+        intermediate.key.public_key(), "Odd Intermediate", extra=_TWO_EXTENSIONS
+    )
+    certificate = intermediate.sign(csr_of(client, sub).public_key())
+    chain = _with_a_repeated_extension(intermediate.certificate) + pem(root.certificate)
+    with fails_unchanged(client, "MalformedCertificateException", "chain certificate #1"):
+        _import(client, sub, pem(certificate), chain)
+
+
 def test_garbage_chain_is_malformed(client, sub, external):
     certificate = external.sign(csr_of(client, sub).public_key())
     with fails_unchanged(client, "MalformedCertificateException", "chain"):

@@ -68,7 +68,7 @@ def _load_chain(data: bytes) -> list[x509.Certificate]:
 def _check_extensions(certificate: x509.Certificate, what: str) -> None:
     try:
         extensions = raw_extensions.extensions_of(certificate)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, x509.DuplicateExtension) as exc:
         raise MalformedCertificateException(f"The {what} has malformed extensions: {exc}") from None
     for extension in extensions:
         if extension.critical and extension.oid not in _CRITICAL_ALLOWED:
