@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from pcanb.sandbox.errors import InvalidNextTokenException
+from pcanb.sandbox import shapes
+from pcanb.sandbox.errors import InvalidNextTokenException, ServiceError
 
 
 def encode(operation: str, position: int) -> str:
@@ -22,7 +23,11 @@ def decode(operation: str, token: str | None) -> int:
         if data["op"] != operation:
             raise ValueError
         return int(data["after"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidNextTokenException(
-            "The NextToken is not valid; pass the token the previous page returned."
-        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        message = "The NextToken is not valid; pass the token the previous page returned."
+        errors = {shape.name for shape in shapes.operation_model(operation).error_shapes}
+        if "InvalidNextTokenException" in errors:
+            raise InvalidNextTokenException(message) from None
+        # ListTags declares no InvalidNextTokenException; an undeclared error cannot reach a
+        # client as such, so the front end's ValidationException is the likely answer [inferred].
+        raise ServiceError("ValidationException", message) from None
