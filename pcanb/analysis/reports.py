@@ -84,7 +84,17 @@ def _loads(data: bytes) -> Any:
 def _read_bytes(source: Any, s3: Any = None) -> bytes:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
-    text = str(source)
+    if hasattr(source, "read"):  # an open file or a botocore StreamingBody
+        data = source.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(
+            "read_audit_report() takes the report's bytes, a file path, an s3://bucket/key URI "
+            f"or an open file; got {type(source).__name__}"
+        )
+    text = os.fspath(source)
+    if not text:
+        raise ValueError("read_audit_report() got an empty path")
     if text.startswith("s3://"):
         if s3 is None:
             import boto3

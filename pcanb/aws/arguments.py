@@ -44,7 +44,14 @@ def certificate_arn(certificate: Any) -> str:
 
 def template(value: str | None) -> str | None:
     """A template ARN from a template name (``EndEntityServerAuthCertificate``) or ARN."""
-    if value is None or value.startswith("arn:"):
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise PcanbError(
+            f"template must be a template name (EndEntityServerAuthCertificate) or ARN, "
+            f"not {type(value).__name__}"
+        )
+    if value.startswith("arn:"):
         return value
     name = value.removesuffix("/V1")
     if name not in TEMPLATE_NAMES:
@@ -81,10 +88,40 @@ def pem_bytes(value: Any) -> bytes:
     )
 
 
-def check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
-    """A PcanbError naming the valid choices when ``value`` is not one of them."""
-    if value is not None and value not in choices:
+def check_choice(
+    name: str, value: str | None, choices: tuple[str, ...], *, required: bool = False
+) -> None:
+    """A PcanbError naming the valid choices when ``value`` is not one of them (``None`` is
+    accepted unless ``required``)."""
+    if (value is not None or required) and value not in choices:
         raise PcanbError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def san_list(sans: Any) -> list[str]:
+    """SANs as a list of strings: one string is one SAN (``"DNS:api.example.com"``)."""
+    if sans is None:
+        return []
+    if isinstance(sans, str):
+        return [sans]
+    if isinstance(sans, bytes | bytearray | Mapping) or not isinstance(sans, Iterable):
+        raise PcanbError(
+            f"sans must be a list of names (['api.example.com', 'IP:10.0.0.1']), "
+            f"not {type(sans).__name__}"
+        )
+    out = list(sans)
+    for name in out:
+        if not isinstance(name, str):
+            raise PcanbError(
+                f"each SAN must be a string such as 'DNS:api.example.com', not {name!r}"
+            )
+    return out
+
+
+def text(name: str, value: Any) -> str | None:
+    """``value`` when it is a string (or ``None``); a PcanbError naming ``name`` otherwise."""
+    if value is not None and not isinstance(value, str):
+        raise PcanbError(f"{name} must be a string, not {type(value).__name__} ({value!r:.40})")
+    return value
 
 
 def compact(**params: Any) -> dict[str, Any]:

@@ -93,8 +93,36 @@ def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:
     )
 
 
-def ocsp(pca: Pca, certificate: Certificate, *, issuer: Certificate | None = None) -> OcspAnswer:
-    """Ask the OCSP responder named in the certificate's AIA about it; signature checked."""
+def _certificate(pca: Pca, item: Any, action: str) -> Certificate:
+    """``item`` as a decoded certificate: a ``Certificate``/``IssuedCertificate`` as is, a
+    certificate ARN through GetCertificate (with its chain), PEM or DER decoded."""
+    if isinstance(item, Certificate):
+        return item
+    if isinstance(item, Arn):
+        item = str(item)
+    if isinstance(item, str) and item.strip().startswith("arn:"):
+        parsed = Arn.parse(item.strip())
+        if parsed.serial_hex is None:
+            raise PcanbError(
+                f"{action}() needs a certificate ARN (…/certificate/<serial>), not a CA ARN"
+            )
+        from pcanb.aws.certificates import get_certificate
+
+        return get_certificate(pca, str(parsed))
+    if isinstance(item, str | bytes | bytearray | memoryview):
+        return Certificate.load(item)
+    raise PcanbError(
+        f"{action}() takes an IssuedCertificate or Certificate, a certificate ARN, or PEM/DER "
+        f"bytes; got {type(item).__name__}"
+    )
+
+
+def ocsp(pca: Pca, certificate: Any, *, issuer: Certificate | None = None) -> OcspAnswer:
+    """Ask the OCSP responder named in the certificate's AIA about it; signature checked.
+
+    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
+    """
+    certificate = _certificate(pca, certificate, "ocsp")
     if not certificate.ocsp_urls:
         raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
     issuer = _issuer_of(certificate, issuer)
@@ -135,7 +163,11 @@ class RevocationCheck:
 def check_revocation(
     pca: Pca, certificate: Any, *, issuer: Certificate | None = None
 ) -> RevocationCheck:
-    """Follow the certificate's CDP and AIA OCSP URLs and say whether it is revoked, and why."""
+    """Follow the certificate's CDP and AIA OCSP URLs and say whether it is revoked, and why.
+
+    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
+    """
+    certificate = _certificate(pca, certificate, "check_revocation")
     sources: list[dict[str, Any]] = []
     issuer_cert = None
     with contextlib.suppress(PcanbError):  # CRLs can be checked without the issuer

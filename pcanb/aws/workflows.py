@@ -45,7 +45,7 @@ def _subject(common_name: str | None, subject: Mapping[str, Any] | None) -> dict
 
 
 def _algorithms(key_algorithm: str, signing_algorithm: str | None) -> tuple[str, str]:
-    arguments.check_choice("key_algorithm", key_algorithm, KEY_ALGORITHMS)
+    arguments.check_choice("key_algorithm", key_algorithm, KEY_ALGORITHMS, required=True)
     signing = signing_algorithm or DEFAULT_SIGNING_ALGORITHM[key_algorithm]
     if not signing_matches_key(key_algorithm, signing):
         allowed = ", ".join(SIGNING_ALGORITHMS_BY_FAMILY[KEY_FAMILY[key_algorithm]])
@@ -246,10 +246,12 @@ def issue(
     arguments.check_choice("signing_algorithm", signing_algorithm, SIGNING_ALGORITHMS)
     if validity is not None and days is not None:
         raise PcanbError("give either days= or validity=, not both")
+    common_name = arguments.text("common_name", common_name)
+    sans = arguments.san_list(sans)
     if csr is None:
         if not (common_name or subject or sans):
             raise PcanbError("give a common_name, a subject or sans (or a ready csr=)")
-        arguments.check_choice("key_algorithm", key_algorithm, LOCAL_KEY_ALGORITHMS)
+        arguments.check_choice("key_algorithm", key_algorithm, LOCAL_KEY_ALGORITHMS, required=True)
     elif common_name or subject or sans:
         raise PcanbError(
             "the subject and SANs come from the csr= you gave; leave out common_name, subject "
@@ -261,7 +263,7 @@ def issue(
     key = None
     if csr is None:
         key = generate_private_key(key_algorithm)
-        csr = build_csr(key, subject or common_name, list(sans))
+        csr = build_csr(key, subject or common_name, sans)
     if validity is None:
         short_lived = described.get("UsageMode") == "SHORT_LIVED_CERTIFICATE"
         validity = make_validity(days=days or (7 if short_lived else 365))

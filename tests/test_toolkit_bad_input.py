@@ -1,0 +1,129 @@
+"""Mistakes a person makes calling the toolkit get an error that says what to pass — a
+``PcanbError`` (a ``ValueError``), a ``TypeError``, or the AWS/botocore error of the call —
+never an ``AttributeError`` or ``KeyError`` from deep inside."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pcanb
+from pcanb import PcanbError
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    pca = pcanb.sandbox(tmp_path_factory.mktemp("bad-input") / "sandbox")
+    root = pca.create_root_ca(
+        common_name="Bad Input Root",
+        revocation_configuration={"OcspConfiguration": {"Enabled": True}},
+    )
+    leaf = pca.issue(root, common_name="leaf.example", days=3)
+    yield pca, root, leaf
+    pca.sandbox.close()
+
+
+def test_issue_names_the_argument_that_is_wrong(world):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match="common_name must be a string"):
+        pca.issue(root, common_name=5, days=1)
+    with pytest.raises(PcanbError, match="sans must be a list"):
+        pca.issue(root, common_name="a.example", sans=b"a.example", days=1)
+    with pytest.raises(PcanbError, match="each SAN must be a string"):
+        pca.issue(root, common_name="a.example", sans=["a.example", 7], days=1)
+    with pytest.raises(PcanbError, match="template must be a template name"):
+        pca.issue(root, common_name="a.example", template=3, days=1)
+    with pytest.raises(PcanbError, match="key_algorithm must be one of"):
+        pca.issue(root, common_name="a.example", key_algorithm=None, days=1)
+    with pytest.raises(PcanbError, match="key_algorithm must be one of"):
+        pca.create_root_ca(common_name="No Key", key_algorithm=None)
+
+
+def test_one_san_given_as_a_string_is_one_san(world):
+    pca, root, _ = world
+    leaf = pca.issue(root, common_name="one.example", sans="one.example", days=1)
+    assert leaf.sans == ["DNS:one.example"]
+
+
+def test_revocation_checks_take_an_arn_or_pem_too(world):
+    pca, _, leaf = world
+    assert pca.ocsp(leaf.arn).cert_status == "GOOD"
+    assert pca.ocsp(leaf).cert_status == "GOOD"
+    by_pem = pca.check_revocation(leaf.pem, issuer=leaf.chain[0])
+    assert by_pem.revoked is False
+    with pytest.raises(PcanbError, match="ocsp\\(\\) takes an IssuedCertificate"):
+        pca.ocsp(42)
+    with pytest.raises(PcanbError, match="not a CA ARN"):
+        pca.check_revocation(world[1].arn)
+
+
+def test_read_audit_report_says_what_it_takes():
+    with pytest.raises(TypeError, match="takes the report's bytes"):
+        pcanb.read_audit_report(None)
+    with pytest.raises(ValueError, match="empty path"):
+        pcanb.read_audit_report("")
+    frame = pcanb.read_audit_report(io.BytesIO(b"[]"))
+    assert len(frame) == 0 and "serial" in frame.columns
+
+
+_BAD = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.binary(max_size=8),
+    st.text(max_size=8), st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)  # fmt: skip
+_CALLS = {
+    "issue(ca)": lambda pca, root, leaf, v: pca.issue(v, common_name="a.example", days=1),
+    "issue(common_name)": lambda pca, root, leaf, v: pca.issue(root, common_name=v, days=1),
+    "issue(days)": lambda pca, root, leaf, v: pca.issue(root, common_name="a.example", days=v),
+    "issue(sans)": lambda pca, root, leaf, v: pca.issue(
+        root, common_name="a.example", sans=v, days=1
+    ),
+    "issue(template)": lambda pca, root, leaf, v: pca.issue(
+        root, common_name="a.example", template=v, days=1
+    ),
+    "issue(key_algorithm)": lambda pca, root, leaf, v: pca.issue(
+        root, common_name="a.example", key_algorithm=v, days=1
+    ),
+    "issue(csr)": lambda pca, root, leaf, v: pca.issue(root, csr=v, days=1),
+    "revoke(certificate)": lambda pca, root, leaf, v: pca.revoke(v, "KEY_COMPROMISE"),
+    "revoke(reason)": lambda pca, root, leaf, v: pca.revoke(leaf, v),
+    "create_root_ca(key_algorithm)": lambda pca, root, leaf, v: pca.create_root_ca(
+        common_name="x", key_algorithm=v
+    ),
+    "create_subordinate_ca(parent)": lambda pca, root, leaf, v: pca.create_subordinate_ca(
+        parent=v, common_name="s"
+    ),
+    "describe_certificate_authority": lambda pca, root, leaf, v: (
+        pca.describe_certificate_authority(v)
+    ),
+    "get_certificate": lambda pca, root, leaf, v: pca.get_certificate(root, v),
+    "chain": lambda pca, root, leaf, v: pca.chain(v),
+    "crl": lambda pca, root, leaf, v: pca.crl(v),
+    "ocsp": lambda pca, root, leaf, v: pca.ocsp(v),
+    "check_revocation": lambda pca, root, leaf, v: pca.check_revocation(v),
+    "audit_report": lambda pca, root, leaf, v: pca.audit_report(v),
+    "certificates_frame": lambda pca, root, leaf, v: pcanb.certificates_frame(v),
+    "Certificate.load": lambda pca, root, leaf, v: pcanb.Certificate.load(v),
+    "costs(month)": lambda pca, root, leaf, v: pca.costs(month=v),
+    "in_region": lambda pca, root, leaf, v: pca.in_region(v),
+}  # fmt: skip
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(call=st.sampled_from(sorted(_CALLS)), value=_BAD)
+def test_wrong_values_get_errors_that_say_what_to_pass(world, call, value):
+    pca, root, leaf = world
+    try:
+        _CALLS[call](pca, root, leaf, value)
+    except (PcanbError, TypeError, ValueError) as error:
+        assert len(str(error)) > 15, (call, value, error)
+    except (ClientError, ParamValidationError):
+        pass  # the service's (or botocore's) own answer to the value, with its code
