@@ -268,3 +268,49 @@ def test_list_objects_version_1_pages_with_markers(served):
         for o in page.get("Contents", [])
     ]
     assert everything == ["a/1", "a/2", "b", "c/1", "d"]
+
+
+def _open_descriptors() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_connections_leave_no_descriptors_behind(served):
+    _, url = served
+    _still_serving(url)  # warm: the server's own first-use files are open
+    before = _open_descriptors()
+    for _ in range(200):  # a new connection, so a new server thread, each time
+        _still_serving(url)
+    time.sleep(0.5)  # the last handler threads finish closing
+    assert _open_descriptors() - before < 20
+
+
+def test_threads_that_used_the_sandbox_leave_no_descriptors_behind(tmp_path):
+    """Threads come and go (a pool per call, a server thread per connection): what each one
+    opened is closed or reused, so descriptors stay bounded by how many ran at once. (SQLite
+    keeps a closed connection's database descriptor for reuse while others hold locks.)"""
+    import gc
+    import threading
+
+    import pcanb
+
+    pca = pcanb.sandbox(tmp_path / "threads")
+    root = pca.create_root_ca(common_name="Thread Root")
+
+    def round_of_threads() -> int:
+        workers = [
+            threading.Thread(target=pca.issue, args=(root,), kwargs={"common_name": "t.example"})
+            for _ in range(20)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        gc.collect()
+        return _open_descriptors()
+
+    after_one = round_of_threads()
+    after_six = [round_of_threads() for _ in range(5)][-1]
+    assert after_six - after_one < 10  # 100 more threads, no more descriptors
+    pca.sandbox.close()

@@ -52,6 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
             # The client went away (or stalled) mid-request or mid-answer: nothing to answer.
             logger.info("%s connection dropped: %s", self.address_string(), error)
             self.close_connection = True
+        finally:
+            # One thread per connection: its database connection and lock file go with it.
+            self.sandbox.store.close()
 
     def _body(self) -> bytes:
         """The request body: Content-Length or chunked transfer coding (RFC 9112 §7.1)."""

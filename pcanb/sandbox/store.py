@@ -159,6 +159,25 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     return row is not None
 
 
+class _LockFile:
+    """One thread's descriptor of the writers' lock file, closed with the thread's storage: a
+    server thread per connection (or a pool thread) must not leave its descriptor behind."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: Path) -> None:
+        self.fd = -1  # set first: __del__ runs even when the open below fails
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Store:
     """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer)."""
 
@@ -223,13 +242,11 @@ class Store:
         """This thread's descriptor of the writers' lock file (``None`` where flock is missing)."""
         if fcntl is None:
             return None
-        fd = getattr(self._local, "lock_fd", None)
-        if fd is None:
-            fd = os.open(
-                self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644
-            )
-            self._local.lock_fd = fd
-        return fd
+        lock = getattr(self._local, "lock", None)
+        if lock is None:
+            lock = _LockFile(self.path.with_name(self.path.name + ".lock"))
+            self._local.lock = lock
+        return lock.fd
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -289,7 +306,7 @@ class Store:
         if conn is not None:
             conn.close()
             self._local.conn = None
-        fd = getattr(self._local, "lock_fd", None)
-        if fd is not None:
-            os.close(fd)
-            self._local.lock_fd = None
+        lock = getattr(self._local, "lock", None)
+        if lock is not None:
+            lock.close()
+            self._local.lock = None
