@@ -34,6 +34,10 @@ NOTES: dict[tuple[str, str], str] = {
     ("ListCertificateAuthorities", "ResourceOwner"): (
         "OTHER_ACCOUNTS lists nothing: a sandbox has one account and no RAM shares"
     ),
+    ("ListTags", "NextToken"): (
+        "a token ListTags did not give is ValidationException: the model lists no "
+        "InvalidNextTokenException for ListTags [inferred]"
+    ),
     (
         "IssueCertificate",
         "SigningAlgorithm",
