@@ -222,7 +222,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.pca.sandbox.advance(days=days)
         self.days += days
         for arn, until in list(self.restorable_until.items()):
-            if self.days > until:  # the restoration window has closed: the CA is gone
+            # sandbox time also runs on in real time, so at exactly `until` the window has closed
+            if self.days >= until:  # the restoration window has closed: the CA is gone
                 self.status[arn] = "GONE"
                 del self.restorable_until[arn]
                 self.before_delete.pop(arn, None)

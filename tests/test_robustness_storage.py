@@ -208,3 +208,73 @@ def test_a_sandbox_directory_that_cannot_be_created_is_a_clear_error(tmp_path):
     with read_only(parent), pytest.raises(SandboxStorageError) as excinfo:
         Sandbox(parent / "deeper" / "sandbox")
     assert "cannot be created" in str(excinfo.value)
+
+
+# --- the S3 side of a full disk: CRLs are plain files ------------------------------------------
+
+
+@pytest.fixture
+def crl_ca(tmp_path):
+    """A CA publishing complete CRLs to a sandbox bucket, with one issued certificate."""
+    from conftest import crl_revocation, make_pca_bucket
+
+    pca = pcanb.sandbox(tmp_path / "sandbox")
+    bucket = make_pca_bucket(pca, "full-disk-crl")
+    root = pca.create_root_ca(
+        common_name="Full Disk CRL Root", revocation_configuration=crl_revocation(bucket)
+    )
+    leaf = pca.issue(root, common_name="crl-leaf.example", days=3)
+    yield pca, root, leaf
+    pca.sandbox.close()
+
+
+@contextmanager
+def s3_disk_full(box: Sandbox, *, prefix: str = ""):
+    """S3 object writes under ``prefix`` fail as a full disk fails them (ENOSPC)."""
+    import errno
+
+    original = box.s3._store
+
+    def refuse(bucket, key, *args, **kwargs):
+        if key.startswith(prefix):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(bucket, key, *args, **kwargs)
+
+    box.s3._store = refuse
+    try:
+        yield
+    finally:
+        box.s3._store = original
+
+
+def test_a_full_disk_under_the_crl_bucket_is_service_unavailable_and_changes_nothing(crl_ca):
+    pca, root, leaf = crl_ca
+    client = pca.sandbox.boto3_session().client(
+        "acm-pca", config=Config(retries={"total_max_attempts": 1})
+    )
+    with s3_disk_full(pca.sandbox):
+        with pytest.raises(ClientError) as excinfo:
+            client.revoke_certificate(
+                CertificateAuthorityArn=root.arn,
+                CertificateSerial=leaf.serial_hex,
+                RevocationReason="KEY_COMPROMISE",
+            )
+        assert excinfo.value.response["Error"]["Code"] == "ServiceUnavailable"
+        assert "No space left" in excinfo.value.response["Error"]["Message"]
+        # reads are still answered
+        described = client.describe_certificate_authority(CertificateAuthorityArn=root.arn)
+        assert described["CertificateAuthority"]["Status"] == "ACTIVE"
+    assert not pca.check_revocation(leaf).revoked  # nothing was revoked
+    pca.revoke(leaf, "KEY_COMPROMISE")  # with room again, the same call works
+    assert pca.check_revocation(leaf).revoked
+
+
+def test_a_crl_that_cannot_be_written_after_the_revocation_stays_due(crl_ca):
+    pca, root, leaf = crl_ca
+    with s3_disk_full(pca.sandbox, prefix="crl/"):  # the bucket check passes, the CRL write fails
+        pca.revoke(leaf, "KEY_COMPROMISE")  # committed: the call succeeds
+        assert pca.crl(root).to_frame().empty  # the CRL on S3 is still the one before
+    pca.describe_certificate_authority(root)  # any later call publishes what is due
+    crl = pca.crl(root)
+    assert crl.is_revoked(leaf.serial)
+    assert list(crl.to_frame()["serial_hex"]) == [leaf.serial_hex]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -26,11 +27,12 @@ from pcanb.sandbox import (
 from pcanb.sandbox.clock import OFFSET_KEY, Clock
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.state import CaRecord, Context
-from pcanb.sandbox.store import Store
+from pcanb.sandbox.store import Store, is_storage_failure
 from pcanb.sandbox.throttling import RateLimiter
 from pcanb.x509.keys import generate_private_key
 
 Action = Callable[..., dict[str, Any]]
+logger = logging.getLogger(__name__)
 
 #: Every acm-pca operation the engine serves, and whether it changes state.
 ACTIONS: dict[str, tuple[Action, bool]] = {
@@ -202,10 +204,30 @@ class Engine:
                         on_success(db, ctx, result)
             if not due:
                 if ctx.due_after_commit:
-                    self.tick()
+                    self._tick_after_commit(operation)
                 return result
-            self.tick()
+            try:
+                self.tick()
+            except Exception as exc:
+                if not is_storage_failure(exc):
+                    raise
+                # The disk refuses the due CRL (it stays due): the action itself still runs,
+                # so reads are answered and writes fail on their own account.
+                logger.warning("a due CRL or audit report could not be written: %s", exc)
         raise AssertionError("unreachable: the second attempt always runs the action")
+
+    def _tick_after_commit(self, operation: str) -> None:
+        """Publish what the committed action made due. The action has succeeded whatever
+        happens here: a failure is logged and the work stays due for the next call."""
+        try:
+            self.tick()
+        except Exception as exc:
+            if is_storage_failure(exc):
+                logger.warning("%s succeeded; its CRL stays due (%s)", operation, exc)
+            else:
+                logger.exception(
+                    "%s succeeded; publishing its CRL failed (it stays due)", operation
+                )
 
     def _prepare(self, operation: str, request: dict[str, Any], region: str) -> dict[str, Any]:
         """Slow work done before the transaction opens, so other processes are not held up."""

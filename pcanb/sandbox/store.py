@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
@@ -137,8 +138,17 @@ class SandboxStorageError(PcanbError):
     """The sandbox directory cannot be written (read-only, permissions, disk full)."""
 
 
+#: errno values that mean the file system refused a write (the S3 objects are plain files).
+_REFUSED_WRITES = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC)}
+)
+
+
 def is_storage_failure(error: BaseException) -> bool:
-    """True for SQLite errors that mean the file system refused to store the state."""
+    """True for errors that mean the file system refused to store the state: SQLite's, or an
+    OSError from writing the S3 objects (disk full, read-only, permissions, quota)."""
+    if isinstance(error, OSError):
+        return error.errno in _REFUSED_WRITES
     if not isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
         return False
     text = str(error).lower()

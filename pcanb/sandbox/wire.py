@@ -9,7 +9,6 @@ knows botocore's request and response objects.
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import json
@@ -103,6 +102,13 @@ class Wire:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         try:
             self.sandbox.engine.tick()  # CRLs due by now are in the bucket before anyone reads it
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                return _s3_failure(self.sandbox.store.path, exc)
+            # The disk refuses the due CRL (it stays due); the request is answered from what is
+            # stored, and a write fails on its own account.
+            logger.warning("a due CRL or audit report could not be written: %s", exc)
+        try:
             status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
         except Exception as exc:
             return _s3_failure(self.sandbox.store.path, exc)
@@ -368,9 +374,7 @@ def _json_error(
 def _s3_failure(path: Any, exc: Exception) -> tuple[int, dict[str, str], bytes]:
     """S3's answer when the sandbox itself failed: 503 when the disk refused the write (the
     caller can act on that), otherwise 500 InternalError with the trace kept in the log."""
-    if is_storage_failure(exc) or (
-        isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES)
-    ):
+    if is_storage_failure(exc):
         return _s3_error(503, "ServiceUnavailable", storage_message(path, exc))
     logger.exception("sandbox failure in an S3 request")
     return _s3_error(
