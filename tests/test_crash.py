@@ -72,3 +72,116 @@ def test_sigkill_at_random_points_leaves_a_consistent_sandbox(tmp_path):
         assert again.common_name == "after-the-crashes.example"
     finally:
         reopened.sandbox.close()
+
+
+def _serve(path, port: int) -> subprocess.Popen:
+    """``pcanb sandbox serve`` on ``port`` in its own process, once it answers."""
+    import urllib.request
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pcanb",
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--path",
+            str(path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise AssertionError(
+        f"the server did not answer: {server.stderr.read() if server.stderr else ''}"
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_sigkill_of_the_served_sandbox_loses_nothing_a_client_was_told(tmp_path):
+    """The same story over HTTP: clients of ``pcanb sandbox serve`` issue and revoke while the
+    server process is killed with SIGKILL and started again, three times."""
+    import threading
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from pcanb.x509.csr import build_csr
+
+    rng = random.Random(20261129)
+    path = tmp_path / "served"
+    pca, ca_arn = crl_sandbox(path)
+    pca.sandbox.close()
+    csr = build_csr(ec.generate_private_key(ec.SECP256R1()), "served.example", []).public_bytes(
+        serialization.Encoding.PEM
+    )
+    acknowledged: list[str] = []
+    revoked: list[str] = []
+    for _ in range(3):
+        port = _free_port()
+        server = _serve(path, port)
+        client = boto3.Session(
+            aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", region_name="us-east-1"
+        ).client(
+            "acm-pca", endpoint_url=f"http://127.0.0.1:{port}",
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=5),
+        )  # fmt: skip
+        stop = threading.Event()
+
+        def work(client=client, stop=stop) -> None:
+            while not stop.is_set():
+                try:
+                    arn = client.issue_certificate(
+                        CertificateAuthorityArn=ca_arn, Csr=csr,
+                        SigningAlgorithm="SHA256WITHECDSA", Validity={"Type": "DAYS", "Value": 5},
+                    )["CertificateArn"]  # fmt: skip
+                    acknowledged.append(arn)
+                    if len(acknowledged) % 3 == 0:
+                        serial = arn.rsplit("/", 1)[1]
+                        client.revoke_certificate(
+                            CertificateAuthorityArn=ca_arn, CertificateSerial=serial,
+                            RevocationReason="KEY_COMPROMISE",
+                        )  # fmt: skip
+                        revoked.append(serial)
+                except (BotoCoreError, ClientError):
+                    return  # the server is gone: what was acknowledged is counted
+
+        workers = [threading.Thread(target=work) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        time.sleep(rng.uniform(0.5, 1.5))
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        if server.stderr is not None:
+            server.stderr.close()
+    assert acknowledged, "no certificate was issued before the kills"
+
+    reopened = pcanb.sandbox(path)
+    try:
+        counts = check_consistency(reopened, ca_arn, acknowledged, revoked)
+        assert counts["certificates"] >= len(acknowledged)
+        assert counts["revoked"] >= len(revoked) >= 1
+    finally:
+        reopened.sandbox.close()
