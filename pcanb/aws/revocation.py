@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pcanb.aws.arguments import ca_arn, check_choice
+from pcanb.aws.certificates import get_certificate
 from pcanb.errors import PcanbError
 from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
 from pcanb.x509.decode import Certificate, Crl
@@ -106,8 +107,6 @@ def _certificate(pca: Pca, item: Any, action: str) -> Certificate:
             raise PcanbError(
                 f"{action}() needs a certificate ARN (…/certificate/<serial>), not a CA ARN"
             )
-        from pcanb.aws.certificates import get_certificate
-
         return get_certificate(pca, str(parsed))
     if isinstance(item, str | bytes | bytearray | memoryview):
         return Certificate.load(item)
