@@ -18,6 +18,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from model_strategies import from_shape
 
 from pcanb.sandbox import shapes
 
@@ -62,7 +63,6 @@ def world(tmp_path_factory):
         "cas": [root.arn, sub.arn, pending],
         "certificates": [leaf.arn],
         "bucket": bucket,
-        "csr": leaf.csr_pem if hasattr(leaf, "csr_pem") else None,
         "ca_certificate": root.certificate.pem,
     }
     pca.sandbox.close()
@@ -137,54 +137,35 @@ def _blob_for(shape, member: str, world) -> st.SearchStrategy:
     return st.binary(max_size=40)
 
 
-def strategy_for(shape, world, member: str = "", depth: int = 0) -> st.SearchStrategy:
-    """Values of ``shape`` (JSON-ready) within the model's bounds."""
-    kind = shape.type_name
-    if kind == "structure":
-        required = set(shape.required_members)
-        members = dict(shape.members)
+def _leaf(world):
+    """Scalars of acm-pca requests: real ARNs, buckets, CSRs where the name says so."""
 
-        @st.composite
-        def build(draw):
-            out = {}
-            for name, member_shape in members.items():
-                if name in required or (depth < 4 and draw(st.booleans())):
-                    out[name] = draw(strategy_for(member_shape, world, name, depth + 1))
-            return out
+    def leaf(shape, member: str) -> st.SearchStrategy | None:
+        kind = shape.type_name
+        if kind == "string":
+            return _text_for(shape, member, world)
+        if kind == "blob":
+            return _blob_for(shape, member, world).map(_Blob)
+        if kind in ("integer", "long"):
+            low = shape.metadata.get("min", -5)
+            high = shape.metadata.get("max", 10_000)
+            return st.integers(min_value=low, max_value=min(high, 10_000))
+        if kind == "boolean":
+            return st.booleans()
+        if kind == "timestamp":
+            return st.integers(min_value=0, max_value=4_102_444_800).map(_Epoch)  # up to 2100
+        return None
 
-        return build()
-    if kind == "list":
-        low = shape.metadata.get("min", 0)
-        high = max(low, min(shape.metadata.get("max", 3), 3))
-        return st.lists(
-            strategy_for(shape.member, world, member, depth + 1), min_size=low, max_size=high
-        )
-    if kind == "map":
-        return st.dictionaries(
-            strategy_for(shape.key, world, member, depth + 1),
-            strategy_for(shape.value, world, member, depth + 1),
-            max_size=2,
-        )
-    if kind == "string":
-        return _text_for(shape, member, world)
-    if kind == "blob":
-        return _blob_for(shape, member, world).map(_Blob)
-    if kind in ("integer", "long"):
-        low = shape.metadata.get("min", -5)
-        high = shape.metadata.get("max", 10_000)
-        return st.integers(min_value=low, max_value=min(high, 10_000))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return st.integers(min_value=0, max_value=4_102_444_800).map(_Epoch)  # up to 2100
-    return st.none()
+    return leaf
 
 
 @st.composite
 def requests(draw, world):
     operation = draw(st.sampled_from(OPERATIONS))
     input_shape = shapes.operation_model(operation).input_shape
-    body = draw(strategy_for(input_shape, world)) if input_shape is not None else {}
+    body = (
+        draw(from_shape(input_shape, _leaf(world), max_depth=4)) if input_shape is not None else {}
+    )
     return operation, body
 
 

@@ -20,6 +20,7 @@ from botocore.exceptions import (
 )
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from model_strategies import from_shape
 
 OPERATIONS = [
     "ListBuckets", "CreateBucket", "HeadBucket", "GetBucketLocation", "DeleteBucket",
@@ -65,7 +66,8 @@ def s3(tmp_path_factory):
     pca.sandbox.close()
 
 
-def _value(shape, name: str, depth: int = 0) -> st.SearchStrategy:
+def _leaf(shape, name: str) -> st.SearchStrategy | None:
+    """Scalars (and user metadata) of S3 requests: the buckets, keys and policies to aim at."""
     kind = shape.type_name
     if name == "Bucket":
         return st.sampled_from(BUCKETS)
@@ -73,22 +75,7 @@ def _value(shape, name: str, depth: int = 0) -> st.SearchStrategy:
         return st.sampled_from(KEYS)
     if name == "Policy":
         return st.sampled_from(POLICIES)
-    if kind == "structure":
-        members = dict(shape.members)
-        required = set(shape.required_members)
-
-        @st.composite
-        def build(draw):
-            out = {}
-            for member, member_shape in members.items():
-                if member in required or (depth < 3 and draw(st.integers(0, 3)) == 0):
-                    out[member] = draw(_value(member_shape, member, depth + 1))
-            return out
-
-        return build()
-    if kind == "list":
-        return st.lists(_value(shape.member, name, depth + 1), max_size=2)
-    if kind == "map":
+    if kind == "map":  # user metadata: header-safe names and values
         return st.dictionaries(
             st.text("abcxyz-", min_size=1, max_size=8), st.text("abc 123", max_size=12), max_size=2
         )
@@ -107,7 +94,7 @@ def _value(shape, name: str, depth: int = 0) -> st.SearchStrategy:
             min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1),
             timezones=st.just(dt.UTC),
         )  # fmt: skip
-    return st.none()
+    return None
 
 
 @st.composite
@@ -115,7 +102,7 @@ def s3_requests(draw, client):
     operation = draw(st.sampled_from(OPERATIONS))
     model = client.meta.service_model.operation_model(operation)
     shape = model.input_shape
-    params = draw(_value(shape, "")) if shape is not None else {}
+    params = draw(from_shape(shape, _leaf)) if shape is not None else {}
     return operation, params
 
 
