@@ -117,21 +117,30 @@ def _open_sandbox(
     *,
     region: str | None = None,
     account: str | None = None,
+    read_only: bool = False,
 ) -> Pca:
     from pcanb.aws.session import Pca
     from pcanb.sandbox import DEFAULT_ACCOUNT, DEFAULT_REGION, Sandbox
 
-    box = Sandbox(path, account=account or DEFAULT_ACCOUNT, region=region or DEFAULT_REGION)
+    box = Sandbox(
+        path,
+        account=account or DEFAULT_ACCOUNT,
+        region=region or DEFAULT_REGION,
+        read_only=read_only,
+    )
     _register_reprs()
     _register_accessor()
     return Pca.on_sandbox(box)
 
 
 class _SandboxEntry:
-    """``pcanb.sandbox(path=None, *, region=None, account=None)``: a session on the offline sandbox.
+    """``pcanb.sandbox(path=None, *, region=None, account=None, read_only=False)``: a session on
+    the offline sandbox.
 
     ``$PCANB_SANDBOX`` or the user data dir by default, any directory, or ``":memory:"`` for a
-    throwaway one; ``pca.sandbox`` is the Sandbox. Attributes other than the call are those of
+    throwaway one; ``pca.sandbox`` is the Sandbox. ``read_only=True`` opens an existing sandbox
+    without writing to it (a read-only directory will do): reads are answered, actions that
+    would change it get ``AccessDeniedException``. Attributes other than the call are those of
     the ``pcanb.sandbox`` package (``pcanb.sandbox.Sandbox``), which shares the name.
     """
 
@@ -145,8 +154,9 @@ class _SandboxEntry:
         *,
         region: str | None = None,
         account: str | None = None,
+        read_only: bool = False,
     ) -> Pca:
-        return _open_sandbox(path, region=region, account=account)
+        return _open_sandbox(path, region=region, account=account, read_only=read_only)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -156,7 +166,7 @@ class _SandboxEntry:
         return getattr(importlib.import_module("pcanb.sandbox"), name)
 
     def __repr__(self) -> str:
-        return "<function pcanb.sandbox(path=None, *, region=None, account=None)>"
+        return "<function pcanb.sandbox(path=None, *, region=None, account=None, read_only=False)>"
 
 
 sandbox = _SandboxEntry()

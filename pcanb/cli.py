@@ -88,7 +88,7 @@ def _tour(args: argparse.Namespace) -> int:
 def _sandbox_info(args: argparse.Namespace) -> int:
     from pcanb.sandbox import Sandbox
 
-    box = Sandbox(args.path)
+    box = Sandbox(args.path, read_only=args.read_only)
     print(repr(box))
     return 0
 
@@ -114,10 +114,11 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
     from pcanb.sandbox import Sandbox
     from pcanb.sandbox.server import make_server
 
-    box = Sandbox(args.path)
+    box = Sandbox(args.path, read_only=args.read_only)
     server = make_server(box, args.host, args.port)
     host, port = server.server_address[:2]
-    print(f"pcanb sandbox {box.path} serving on http://{host}:{port}")
+    mode = " (read-only)" if box.read_only else ""
+    print(f"pcanb sandbox {box.path}{mode} serving on http://{host}:{port}")
     print(f"  aws --endpoint-url http://{host}:{port} acm-pca list-certificate-authorities")
     print("  (any access key and secret work; the account is " + box.account + ")")
     try:
@@ -165,12 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--path", help="sandbox directory (default: $PCANB_SANDBOX or the user data dir)"
         )
+    for sub in (info, serve):
+        sub.add_argument(
+            "--read-only",
+            action="store_true",
+            help="open an existing sandbox without writing to it (changes are refused)",
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pcanb.errors import PcanbError
+
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except PcanbError as error:  # the user's to fix (a directory, an argument): no traceback
+        print(f"pcanb: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

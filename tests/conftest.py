@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -121,3 +122,30 @@ def crl_revocation(bucket: str, *, ocsp: bool = True, days: int = 7) -> dict:
     if ocsp:
         config["OcspConfiguration"] = {"Enabled": True}
     return config
+
+
+@pytest.fixture
+def aws_cli(tmp_path):
+    """Run the real AWS CLI against an endpoint: ``aws_cli(url, "acm-pca", "list-…", …)``.
+
+    Debian's ``awscli`` (v2) is preferred, any ``aws`` on the PATH otherwise; dummy credentials,
+    no profile files, JSON output."""
+    program = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+    if program is None:
+        pytest.fail("these tests need the AWS CLI on the PATH (Debian: apt-get install awscli)")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_PAGER": "",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+
+    def run(endpoint: str, service: str, *args: str) -> subprocess.CompletedProcess:
+        command = [program, "--endpoint-url", endpoint, "--output", "json", service, *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    return run

@@ -14,7 +14,14 @@ import subprocess
 import sys
 import time
 
-from test_robustness_support import CHILD, check_consistency, crl_sandbox, parse_child_output
+from test_robustness_support import (
+    CHILD,
+    check_consistency,
+    crl_sandbox,
+    free_port,
+    parse_child_output,
+    serve_process,
+)
 
 import pcanb
 
@@ -74,46 +81,6 @@ def test_sigkill_at_random_points_leaves_a_consistent_sandbox(tmp_path):
         reopened.sandbox.close()
 
 
-def _serve(path, port: int) -> subprocess.Popen:
-    """``pcanb sandbox serve`` on ``port`` in its own process, once it answers."""
-    import urllib.request
-
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pcanb",
-            "sandbox",
-            "serve",
-            "--port",
-            str(port),
-            "--path",
-            str(path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-            return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError(
-        f"the server did not answer: {server.stderr.read() if server.stderr else ''}"
-    )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_sigkill_of_the_served_sandbox_loses_nothing_a_client_was_told(tmp_path):
     """The same story over HTTP: clients of ``pcanb sandbox serve`` issue and revoke while the
     server process is killed with SIGKILL and started again, three times."""
@@ -137,8 +104,8 @@ def test_sigkill_of_the_served_sandbox_loses_nothing_a_client_was_told(tmp_path)
     acknowledged: list[str] = []
     revoked: list[str] = []
     for _ in range(3):
-        port = _free_port()
-        server = _serve(path, port)
+        port = free_port()
+        server = serve_process(path, port)
         client = boto3.Session(
             aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", region_name="us-east-1"
         ).client(

@@ -9,16 +9,13 @@ a full file system gives.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from test_robustness_support import read_only
 
 import pcanb
 from pcanb.errors import PcanbError
@@ -33,37 +30,6 @@ def _target(operation: str) -> dict[str, str]:
         "X-Amz-Target": f"ACMPrivateCA.{operation}",
         "Content-Type": "application/x-amz-json-1.1",
     }
-
-
-@contextmanager
-def read_only(*paths: Path):
-    """Make ``paths`` unwritable for this process, whoever it runs as."""
-    if os.geteuid() != 0:
-        modes = {p: p.stat().st_mode for p in paths}
-        for p in paths:
-            p.chmod(0o555 if p.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            for p, mode in modes.items():
-                p.chmod(mode)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None:
-        pytest.skip(
-            "running as root without chattr: nothing can make a directory read-only for root"
-        )
-    done = []
-    try:
-        for p in paths:
-            result = subprocess.run([chattr, "+i", str(p)], capture_output=True, text=True)
-            if result.returncode != 0:
-                pytest.skip(f"chattr +i is not available here ({result.stderr.strip()})")
-            done.append(p)
-        yield
-    finally:
-        for p in reversed(done):
-            subprocess.run([chattr, "-i", str(p)], check=True)
 
 
 def test_a_new_sandbox_in_a_read_only_directory_is_a_clear_error(tmp_path):

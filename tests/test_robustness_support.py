@@ -1,12 +1,20 @@
-"""Helpers for the crash and stress tests: a CRL-publishing CA, child processes, consistency."""
+"""Helpers for the crash, stress and storage tests: a CRL-publishing CA, child processes,
+consistency, a served sandbox, unwritable paths."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import textwrap
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from conftest import crl_revocation, make_pca_bucket
 from cryptography import x509
 
@@ -125,3 +133,68 @@ def check_consistency(
     )
     assert {entry.serial_number for entry in crl} == revoked_in_store
     return {"certificates": len(stored), "revoked": len(revoked_in_store)}
+
+
+def serve_process(path, port: int, *options: str) -> subprocess.Popen:
+    """``pcanb sandbox serve`` (with ``options``) on ``port`` in its own process, once it
+    answers."""
+    import urllib.request
+
+    command = [sys.executable, "-m", "pcanb", "sandbox", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--path", str(path), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    server.kill()
+    raise AssertionError(
+        f"the server did not answer: {server.stderr.read() if server.stderr else ''}"
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def read_only(*paths: Path):
+    """Make ``paths`` unwritable for this process, whoever it runs as."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in paths}
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        pytest.skip(
+            "running as root without chattr: nothing can make a directory read-only for root"
+        )
+    done = []
+    try:
+        for p in paths:
+            result = subprocess.run([chattr, "+i", str(p)], capture_output=True, text=True)
+            if result.returncode != 0:
+                pytest.skip(f"chattr +i is not available here ({result.stderr.strip()})")
+            done.append(p)
+        yield
+    finally:
+        for p in reversed(done):
+            subprocess.run([chattr, "-i", str(p)], check=True)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from botocore.exceptions import ClientError
 
 from pcanb import tables
 from pcanb.analysis.reports import combine_reports, read_audit_report
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 
 class ReusedReportWarning(UserWarning):
-    """A new audit report could not be requested yet, so the latest existing one was used."""
+    """A new audit report could not be requested (too soon, or not allowed), so the latest
+    existing one was used."""
 
 
 def create_certificate_authority_audit_report(
@@ -87,8 +89,10 @@ def audit_report(
 ) -> pd.DataFrame:
     """Request an audit report, wait for it, fetch it from S3 and parse it to a typed frame.
 
-    Within AWS's 30-minute limit the newest report already in the bucket is used instead
-    (``reuse=False`` raises the AWS error), with a :class:`ReusedReportWarning` saying so.
+    Within AWS's 30-minute limit, or when the caller may not request reports
+    (``AccessDeniedException``: a read-only role, a sandbox opened read-only), the newest report
+    already in the bucket is used instead (``reuse=False`` raises the AWS error), with a
+    :class:`ReusedReportWarning` saying so.
     ``frame.attrs`` holds ``s3_uri`` and ``audit_report_id``.
     """
     check_choice("format", format, AUDIT_REPORT_FORMATS)
@@ -96,8 +100,12 @@ def audit_report(
     bucket = bucket or _default_bucket(pca, arn)
     try:
         report_id = create_certificate_authority_audit_report(pca, arn, bucket, format)
-    except pca.client.exceptions.RequestInProgressException as error:
-        key = _latest_report_key(pca, bucket, arn) if reuse else None
+    except ClientError as error:
+        # Too soon after the last report, or a caller who may only read (an auditor's role, a
+        # sandbox opened read-only): the newest report in the bucket is the answer.
+        code = error.response["Error"]["Code"]
+        usable = code in ("RequestInProgressException", "AccessDeniedException") and reuse
+        key = _latest_report_key(pca, bucket, arn) if usable else None
         if key is None:
             raise
         warnings.warn(

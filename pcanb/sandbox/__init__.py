@@ -16,7 +16,7 @@ from typing import Any
 
 from pcanb.sandbox.clock import Clock
 from pcanb.sandbox.engine import Engine
-from pcanb.sandbox.store import SandboxStorageError, Store
+from pcanb.sandbox.store import SandboxStorageError, Store, read_only_message
 from pcanb.sandbox.wire import Wire
 
 DEFAULT_ACCOUNT = "111122223333"
@@ -43,22 +43,27 @@ class Sandbox:
         *,
         account: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
+        read_only: bool = False,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         if path == ":memory:":
+            if read_only:
+                raise SandboxStorageError("A new :memory: sandbox has nothing to open read-only.")
             self._tempdir = tempfile.TemporaryDirectory(prefix="pcanb-sandbox-")
             path = self._tempdir.name
         self.path = Path(path) if path is not None else default_path()
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SandboxStorageError(
-                f"The pcanb sandbox directory {self.path} cannot be created ({error}); choose a "
-                "directory you can write to."
-            ) from error
+        if not read_only:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise SandboxStorageError(
+                    f"The pcanb sandbox directory {self.path} cannot be created ({error}); "
+                    "choose a directory you can write to."
+                ) from error
         self.account = account
         self.default_region = region
-        self.store = Store(self.path / "sandbox.sqlite3")
+        self.read_only = read_only
+        self.store = Store(self.path / "sandbox.sqlite3", read_only=read_only)
         self.clock = Clock(self.store)
         self.s3 = self._make_s3()
         self.engine = Engine(self.store, self.clock, self.s3)
@@ -69,10 +74,20 @@ class Sandbox:
             from pcanb.sandbox.s3 import S3
         except ImportError:
             return None
-        return S3(self.path / "s3", now=self.now, account=self.account, region=self.default_region)
+        return S3(
+            self.path / "s3",
+            now=self.now,
+            account=self.account,
+            region=self.default_region,
+            read_only=self.read_only,
+        )
 
     def __repr__(self) -> str:
-        return f"<Sandbox {self.path} account={self.account} now={self.now():%Y-%m-%d %H:%M:%S}Z>"
+        mode = " read-only" if self.read_only else ""
+        return (
+            f"<Sandbox {self.path}{mode} account={self.account} "
+            f"now={self.now():%Y-%m-%d %H:%M:%S}Z>"
+        )
 
     # -- boto3 ---------------------------------------------------------------------------------
 
@@ -132,6 +147,8 @@ class Sandbox:
 
     def reset(self) -> None:
         """Delete every CA, certificate, object and event; time and settings back to defaults."""
+        if self.read_only:
+            raise SandboxStorageError(read_only_message(self.store.path, "reset()"))
         self.store.close()
         for child in self.path.iterdir():
             if child.is_dir():

@@ -27,7 +27,7 @@ from pcanb.sandbox import (
 from pcanb.sandbox.clock import OFFSET_KEY, Clock
 from pcanb.sandbox.errors import ServiceError
 from pcanb.sandbox.state import CaRecord, Context
-from pcanb.sandbox.store import Store, is_storage_failure
+from pcanb.sandbox.store import Store, is_storage_failure, read_only_message
 from pcanb.sandbox.throttling import RateLimiter
 from pcanb.x509.keys import generate_private_key
 
@@ -175,8 +175,13 @@ class Engine:
                 f"{operation} is not emulated by the pcanb sandbox yet.",
                 501,
             )
-        request = shapes.validate_request(operation, params)
         action, writes = ACTIONS[operation]
+        if writes and self.store.read_only:
+            # What a read-only IAM role gets on AWS: refused before the request is validated.
+            raise ServiceError(
+                "AccessDeniedException", read_only_message(self.store.path, operation), 400
+            )
+        request = shapes.validate_request(operation, params)
         prepared = self._prepare(operation, request, region)
         # A read-only action still writes when its call is recorded: one transaction for both.
         transaction = self.store.write if writes or on_success is not None else self.store.read
@@ -185,7 +190,7 @@ class Engine:
                 now, settings = self._clock_and_settings(db)
                 # CRLs and reports due by now are published first, in their own transaction
                 # (checked here, in the action's snapshot, so the common case costs one query).
-                due = attempt == 0 and self._due(db, now.timestamp())
+                due = attempt == 0 and not self.store.read_only and self._due(db, now.timestamp())
                 if not due:
                     scale = settings["throttle_scale"]
                     if scale:  # raises ThrottlingException before the action touches anything
@@ -251,7 +256,10 @@ class Engine:
         )
 
     def tick(self) -> int:
-        """Publish the CRLs whose time has come (cheap when none is due)."""
+        """Publish the CRLs whose time has come (cheap when none is due; never when the sandbox
+        was opened read-only: what was due stays due)."""
+        if self.store.read_only:
+            return 0
         with self.store.read() as db:
             due = self._due(db, self.clock.now(db).timestamp())
         if not due:

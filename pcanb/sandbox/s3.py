@@ -812,15 +812,23 @@ class S3:
     """
 
     def __init__(
-        self, root: pathlib.Path, *, now: Callable[[], datetime], account: str, region: str
+        self,
+        root: pathlib.Path,
+        *,
+        now: Callable[[], datetime],
+        account: str,
+        region: str,
+        read_only: bool = False,
     ) -> None:
         self.root = pathlib.Path(root)
         self._now = now
         self.account = account
         self.region = region
+        self.read_only = read_only  # requests other than GET and HEAD are refused
         self._meta = self.root / ".meta"
-        for sub in ("tmp", "buckets", "policies", "objects"):
-            (self._meta / sub).mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            for sub in ("tmp", "buckets", "policies", "objects"):
+                (self._meta / sub).mkdir(parents=True, exist_ok=True)
 
     # --- engine-facing API ------------------------------------------------------------------
 
@@ -953,6 +961,13 @@ class S3:
                 raise _not_implemented(f"S3 operation {op}")
             _check_params(op, req)
             self._check_owner(req)
+            if self.read_only and req.method not in ("GET", "HEAD"):
+                raise S3Error(
+                    403,
+                    "AccessDenied",
+                    f"Access Denied: the pcanb sandbox in {self.root.parent} was opened "
+                    f"read-only, and {op} would change it.",
+                )
             status, out_headers, out_body = handler(_decode_body(req))
         except S3Error as error:
             status, out_headers, out_body = self._error(error, method, request_id)

@@ -6,6 +6,7 @@ import errno
 import os
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,7 +136,8 @@ CREATE TABLE IF NOT EXISTS events (
 
 
 class SandboxStorageError(PcanbError):
-    """The sandbox directory cannot be written (read-only, permissions, disk full)."""
+    """The sandbox directory cannot be written (read-only, permissions, disk full), or the
+    sandbox was opened read-only."""
 
 
 #: errno values that mean the file system refused a write (the S3 objects are plain files).
@@ -145,8 +147,10 @@ _REFUSED_WRITES = frozenset(
 
 
 def is_storage_failure(error: BaseException) -> bool:
-    """True for errors that mean the file system refused to store the state: SQLite's, or an
-    OSError from writing the S3 objects (disk full, read-only, permissions, quota)."""
+    """True for errors that mean the state cannot be stored: SQLite's, an OSError from writing
+    the S3 objects (disk full, read-only, permissions, quota), a sandbox opened read-only."""
+    if isinstance(error, SandboxStorageError):
+        return True
     if isinstance(error, OSError):
         return error.errno in _REFUSED_WRITES
     if not isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
@@ -156,9 +160,22 @@ def is_storage_failure(error: BaseException) -> bool:
 
 
 def storage_message(path: Path, error: BaseException) -> str:
+    if isinstance(error, SandboxStorageError):
+        return str(error)
     return (
         f"The pcanb sandbox cannot write its state in {path.parent} ({error}). Make the "
-        "directory writable (or free disk space), or open the sandbox in another directory."
+        "directory writable (or free disk space), open the sandbox in another directory, or "
+        "open it read-only (read_only=True, --read-only) to read what it holds."
+    )
+
+
+def read_only_message(path: Path, what: str | None = None) -> str:
+    change = (
+        f"{what} would change it" if what else "nothing in it can change (actions, clock, settings)"
+    )
+    return (
+        f"The pcanb sandbox in {path.parent} was opened read-only: {change}. Open it without "
+        "read_only=True (in a writable directory) to change it."
     )
 
 
@@ -189,11 +206,20 @@ class _LockFile:
 
 
 class Store:
-    """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer)."""
+    """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer).
 
-    def __init__(self, path: Path) -> None:
+    ``read_only=True`` opens an existing database without ever writing to it (SQLite's
+    ``mode=ro``: a read-only directory or file system will do, and a live sandbox is read as
+    its writers commit); :meth:`write` then raises :class:`SandboxStorageError`.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self._local = threading.local()
+        if read_only:
+            self._open_read_only()
+            return
         try:
             self._writer_lock()
         except OSError as error:
@@ -228,25 +254,78 @@ class Store:
                 "be a sandbox database. Open the sandbox in another directory."
             ) from error
 
+    def _open_read_only(self) -> None:
+        if not self.path.is_file():
+            raise SandboxStorageError(
+                f"There is no pcanb sandbox in {self.path.parent} to open read-only "
+                f"({self.path.name} is missing)."
+            )
+        try:
+            with self.read() as db:
+                version = self.get_meta(db, "schema_version")
+                current = _has_table(db, "ca_counters")
+        except SandboxStorageError:
+            self.close()
+            raise
+        except sqlite3.Error as error:
+            self.close()
+            raise SandboxStorageError(
+                f"The pcanb sandbox database {self.path} cannot be opened read-only ({error}); "
+                "it may not be a sandbox database."
+            ) from error
+        if version != str(SCHEMA_VERSION) or not current:
+            self.close()
+            raise SandboxStorageError(
+                f"The pcanb sandbox database {self.path} was written by another pcanb version "
+                f"(schema {version}); open it once without read_only=True to bring it up to "
+                "date, or read it with that version."
+            )
+
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=60000")
-                # Checkpoint every ~32 MiB of WAL instead of 4 MiB: an index page rewritten by
-                # many issuances is copied back once, not once per 1,000 pages. The file is cut
-                # back to 64 MiB after a checkpoint.
-                conn.execute("PRAGMA wal_autocheckpoint=8000")
-                conn.execute("PRAGMA journal_size_limit=67108864")
-            except BaseException:
-                conn.close()
-                raise
+            conn = self._connect_read_only() if self.read_only else self._connect_read_write()
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
+
+    def _connect_read_write(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            # Checkpoint every ~32 MiB of WAL instead of 4 MiB: an index page rewritten by
+            # many issuances is copied back once, not once per 1,000 pages. The file is cut
+            # back to 64 MiB after a checkpoint.
+            conn.execute("PRAGMA wal_autocheckpoint=8000")
+            conn.execute("PRAGMA journal_size_limit=67108864")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # SQLite opens the file lazily
+            return conn
+        except sqlite3.OperationalError as error:
+            conn.close()
+            if "unable to open" not in str(error):
+                raise
+        # A WAL database in a directory nobody can write, without its -shm index: SQLite reads
+        # it only as immutable, which ignores the -wal file, so that file must hold nothing.
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise SandboxStorageError(
+                f"The pcanb sandbox in {self.path.parent} was not closed cleanly: its latest "
+                f"changes are still in {wal.name}, and SQLite can only read them from a "
+                "directory it can write. Open it once without read_only=True, or copy the "
+                "directory somewhere writable and open the copy."
+            )
+        return sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
 
     def _writer_lock(self) -> int | None:
         """This thread's descriptor of the writers' lock file (``None`` where flock is missing)."""
@@ -266,6 +345,8 @@ class Store:
         the lock is free, where SQLite's busy handler would poll with sleeps of up to 100 ms
         (a convoy when several processes write at once). SQLite's own locking still decides.
         """
+        if self.read_only:
+            raise SandboxStorageError(read_only_message(self.path))
         conn = self._connect()
         fd = self._writer_lock()
         if fd is not None:

@@ -112,6 +112,8 @@ class Wire:
             status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
         except Exception as exc:
             return _s3_failure(self.sandbox.store.path, exc)
+        if self.sandbox.store.read_only:
+            return status, out_headers, payload
         try:
             self._log_s3(method, url, headers, status, out_headers, payload)
         except Exception as exc:
@@ -173,15 +175,18 @@ class Wire:
             operation = codec.route(method, url, headers)
             shapes.operation_model(operation)  # the target is routed before the body is read
             params = codec.decode(body)
-            self.sandbox.engine.call(
+            read_only = self.sandbox.store.read_only  # nothing is recorded, not even the call
+            result = self.sandbox.engine.call(
                 operation,
                 params,
                 account=self.sandbox.account,
                 region=region,
                 partition=partition_of(region),
                 access_key=access_key,
-                on_success=record,
+                on_success=None if read_only else record,
             )
+            if read_only:
+                encoded.append(codec.encode(operation, result))
         except ServiceError as error:
             return self._failed(codec, operation, region, access_key, request_id, params, error)
         except Exception as exc:
@@ -231,6 +236,8 @@ class Wire:
         self, codec: Codec, operation, region, access_key, request_id, params, error: ServiceError
     ):
         """The AWS error answer for a failed call, recorded in the call log when it can be."""
+        if self.sandbox.store.read_only:
+            return codec.error(error, request_id)
         try:
             calllog.record(
                 self.sandbox.store,
