@@ -5,6 +5,7 @@ same with the toolkit and the sandbox loaded (``pcanb.Pca``, ``pcanb.sandbox.San
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +23,12 @@ CASES = {
 }
 
 
+#: The children may write bytecode caches: boto3 and pandas come with theirs (pip compiles
+#: them at install), so pcanb must be measured with its own, as users import it after the first
+#: time (PYTHONDONTWRITEBYTECODE would have every run compile pcanb from source).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _once(body: str) -> float:
     out = subprocess.run(
         [sys.executable, "-c", _PROBE.format(body=body)],
@@ -29,6 +36,7 @@ def _once(body: str) -> float:
         text=True,
         check=True,
         cwd=ROOT,
+        env=_ENV,
     )
     return float(out.stdout.strip().splitlines()[-1])
 

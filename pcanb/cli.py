@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _tour(args: argparse.Namespace) -> int:
@@ -35,18 +35,7 @@ def _tour(args: argparse.Namespace) -> int:
     problems = verify_chain(leaf, list(leaf.chain), at=pca.now())
     say(f"   chain check: {problems or 'valid'}\n")
     say("4. Revocation: a CRL in S3 and an OCSP responder, as AWS publishes them")
-    bucket = "example-pki"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "acm-pca.amazonaws.com"},
-            "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        }],
-    }  # fmt: skip
-    pca.s3.create_bucket(Bucket=bucket)
-    pca.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    bucket = pca.create_pca_bucket("example-pki")  # with the bucket policy AWS documents
     revocation = {
         "CrlConfiguration": {
             "Enabled": True, "S3BucketName": bucket, "ExpirationInDays": 7,
@@ -86,9 +75,15 @@ def _tour(args: argparse.Namespace) -> int:
 
 
 def _sandbox_info(args: argparse.Namespace) -> int:
-    from pcanb.sandbox import Sandbox
+    from pcanb.sandbox import Sandbox, SandboxStorageError, default_path
 
-    box = Sandbox(args.path, read_only=args.read_only)
+    path = Path(args.path) if args.path else default_path()
+    try:
+        box = Sandbox(path, read_only=args.read_only)
+    except SandboxStorageError:
+        if not (path / "sandbox.sqlite3").is_file():
+            raise
+        box = Sandbox(path, read_only=True)  # info only reads: a read-only directory will do
     print(repr(box))
     return 0
 
@@ -120,7 +115,7 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
     mode = " (read-only)" if box.read_only else ""
     print(f"pcanb sandbox {box.path}{mode} serving on http://{host}:{port}")
     print(f"  aws --endpoint-url http://{host}:{port} acm-pca list-certificate-authorities")
-    print("  (any access key and secret work; the account is " + box.account + ")")
+    print("  (sign as usual: any access key and secret work; the account is " + box.account + ")")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -64,13 +64,9 @@ def run_openssl(*args: str) -> subprocess.CompletedProcess:
 
 def acm_pca_bucket_policy(bucket: str) -> dict:
     """The bucket policy AWS documents for CRLs and audit reports (acm-pca may write)."""
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "acm-pca.amazonaws.com"},
-        "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-    }
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    from pcanb.aws.buckets import pca_bucket_policy
+
+    return pca_bucket_policy(bucket)
 
 
 def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **create) -> str:
@@ -122,6 +118,14 @@ def crl_revocation(bucket: str, *, ocsp: bool = True, days: int = 7) -> dict:
     if ocsp:
         config["OcspConfiguration"] = {"Enabled": True}
     return config
+
+
+#: An Authorization header as SigV4 writes it: the sandbox needs one on acm-pca requests (as AWS
+#: does) and takes any key and signature. For tests that send raw requests.
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE0000000001/20260101/us-east-1/"
+    "acm-pca/aws4_request, SignedHeaders=host;x-amz-target, Signature=" + "0" * 64
+}
 
 
 @pytest.fixture

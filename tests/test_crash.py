@@ -120,7 +120,9 @@ def test_sigkill_of_the_served_sandbox_loses_nothing_a_client_was_told(tmp_path)
                     arn = client.issue_certificate(
                         CertificateAuthorityArn=ca_arn, Csr=csr,
                         SigningAlgorithm="SHA256WITHECDSA", Validity={"Type": "DAYS", "Value": 5},
-                    )["CertificateArn"]  # fmt: skip
+                    ).get("CertificateArn")  # fmt: skip
+                    if arn is None:  # the kill cut the answer short: the client was told nothing
+                        return
                     acknowledged.append(arn)
                     if len(acknowledged) % 3 == 0:
                         serial = arn.rsplit("/", 1)[1]

@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from conftest import SIGNED
 from test_lifecycle_support import (  # noqa: F401 (fixtures)
     create_ca,
     fresh_pca,
@@ -19,7 +20,7 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 def _post(pca, operation: str, body: bytes, **extra_headers: str) -> tuple[int, dict, dict]:
-    headers = {"X-Amz-Target": f"ACMPrivateCA.{operation}", "Content-Type": CONTENT_TYPE}
+    headers = {"X-Amz-Target": f"ACMPrivateCA.{operation}", "Content-Type": CONTENT_TYPE, **SIGNED}
     status, response_headers, payload = pca.sandbox.handle(
         "POST", URL, {**headers, **extra_headers}, body
     )

@@ -20,7 +20,7 @@ import botocore.session
 import cbor2
 import pytest
 from botocore.config import Config
-from conftest import EC_CA, error_code
+from conftest import EC_CA, SIGNED, error_code
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,6 +81,7 @@ def _post(url: str, operation: str, body: bytes, **extra: str) -> tuple[int, dic
         "smithy-protocol": "rpc-v2-cbor",
         "Content-Type": "application/cbor",
         "Accept": "application/cbor",
+        **SIGNED,
         **extra,
     }
     request = urllib.request.Request(
@@ -274,7 +275,7 @@ def test_unknown_service_and_wrong_method(endpoint):
     ):
         request = urllib.request.Request(
             url + path, data=cbor2.dumps({}) if method == "POST" else None, method=method,
-            headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"},
+            headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", **SIGNED},
         )  # fmt: skip
         with pytest.raises(urllib.error.HTTPError) as excinfo:
             urllib.request.urlopen(request, timeout=30)
@@ -287,7 +288,7 @@ def test_the_absolute_service_id_routes_too(endpoint, root):
     request = urllib.request.Request(
         f"{url}/service/com.amazonaws.acmpca.ACMPrivateCA/operation/ListTags",
         data=cbor2.dumps({"CertificateAuthorityArn": root.arn}),
-        headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"},
+        headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", **SIGNED},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert "Tags" in cbor2.loads(response.read())
@@ -373,7 +374,7 @@ def inproc(tmp_path_factory):
 
 def _answer_is_sound(box: Sandbox, operation: str, body: bytes) -> None:
     url = f"https://acm-pca.us-east-1.amazonaws.com/service/ACMPrivateCA/operation/{operation}"
-    headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+    headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", **SIGNED}
     status, out_headers, payload = box.handle("POST", url, headers, body)
     assert out_headers["smithy-protocol"] == "rpc-v2-cbor"
     assert status in (200, 400), payload

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import SIGNED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from pcanb.sandbox.server import serve_in_thread
 
 LIST_CAS = "ACMPrivateCA.ListCertificateAuthorities"
 JSON_TYPE = "application/x-amz-json-1.1"
+_AUTH = f"Authorization: {SIGNED['Authorization']}\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +64,31 @@ def _status(answer: bytes) -> int:
 def _list_cas_request(body: bytes, *, extra: str = "", length: str | None = None) -> bytes:
     length_header = f"Content-Length: {len(body) if length is None else length}\r\n"
     head = (
-        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n"
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n{_AUTH}"
         f"Content-Type: {JSON_TYPE}\r\n{length_header}{extra}Connection: close\r\n\r\n"
     )
     return head.encode() + body
 
 
+def _json_answer(answer: bytes) -> dict:
+    """The AWS JSON error document of a raw answer (its content type checked)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/x-amz-json-1.1" in head, head
+    return json.loads(body)
+
+
+def _s3_answer(answer: bytes) -> ET.Element:
+    """The S3 XML error document of a raw answer (its content type checked)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/xml" in head, head
+    return ET.fromstring(body)
+
+
 def _still_serving(url: str) -> None:
     connection = http.client.HTTPConnection(*_address(url), timeout=10)
-    connection.request("POST", "/", b"{}", {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE})
+    connection.request(
+        "POST", "/", b"{}", {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE, **SIGNED}
+    )
     response = connection.getresponse()
     assert response.status == 200
     assert json.loads(response.read()) == {"CertificateAuthorities": []}
@@ -82,7 +100,9 @@ def test_a_content_length_that_is_not_a_number_is_a_400(served, capfd, length):
     _, url = served
     answer = _raw(url, _list_cas_request(b"{}", length=length))
     assert _status(answer) == 400
-    assert b"Content-Length" in answer
+    document = _json_answer(answer)
+    assert document["__type"] == "SerializationException"
+    assert "Content-Length" in document["message"]
     _still_serving(url)
     assert "Traceback" not in capfd.readouterr().err
 
@@ -101,7 +121,7 @@ def test_a_body_that_never_arrives_is_dropped_after_the_idle_timeout(served, cap
 def test_chunked_bodies_are_read_and_the_connection_stays_usable(served):
     _, url = served
     connection = http.client.HTTPConnection(*_address(url), timeout=10)
-    headers = {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE}
+    headers = {"X-Amz-Target": LIST_CAS, "Content-Type": JSON_TYPE, **SIGNED}
     # A chunked body the server must decode: MaxResults 0 is below the model's minimum of 1.
     connection.request("POST", "/", iter([b'{"MaxRes', b'ults": 0}']), headers, encode_chunked=True)
     response = connection.getresponse()
@@ -125,7 +145,7 @@ def test_chunked_bodies_are_read_and_the_connection_stays_usable(served):
 def test_malformed_chunked_framing_is_a_400(served, capfd, body):
     _, url = served
     head = (
-        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n"
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n{_AUTH}"
         f"Content-Type: {JSON_TYPE}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
     answer = _raw(url, head.encode() + body, read_timeout=15)
@@ -229,8 +249,8 @@ def test_random_http_requests_get_well_formed_answers(
             import cbor2
 
             assert cbor2.loads(payload)["__type"]
-        else:
-            assert content_type.startswith("text/plain"), (content_type, payload[:200])
+        else:  # only the OCSP responder answers outside the AWS formats
+            assert path.startswith("/ocsp/"), (content_type, payload[:200])
     assert "Traceback" not in capfd.readouterr().err
 
 
@@ -314,3 +334,107 @@ def test_threads_that_used_the_sandbox_leave_no_descriptors_behind(tmp_path):
     after_six = [round_of_threads() for _ in range(5)][-1]
     assert after_six - after_one < 10  # 100 more threads, no more descriptors
     pca.sandbox.close()
+
+
+def test_conflicting_content_lengths_are_a_400(served):
+    _, url = served
+    request = _list_cas_request(b"{}", extra="Content-Length: 5\r\n")
+    answer = _raw(url, request)
+    assert _status(answer) == 400
+    assert "Conflicting Content-Length" in _json_answer(answer)["message"]
+    agreeing = _list_cas_request(b"{}", extra="Content-Length: 2\r\n")
+    assert _status(_raw(url, agreeing)) == 200  # a repeated value that agrees is one value
+    _still_serving(url)
+
+
+def test_an_http_1_1_request_without_a_host_is_a_400(served):
+    _, url = served
+    request = _list_cas_request(b"{}").replace(b"Host: localhost\r\n", b"")
+    answer = _raw(url, request)
+    assert _status(answer) == 400
+    assert "Host" in _json_answer(answer)["message"]
+    twice = _list_cas_request(b"{}", extra="Host: elsewhere\r\n")
+    assert _status(_raw(url, twice)) == 400
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "InvalidRequest"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "InvalidRequest"),
+        (b"BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n", 501, "NotImplemented"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+         400, "RequestHeaderSectionTooLarge"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+         + b"".join(b"X-%d: y\r\n" % i for i in range(120)) + b"\r\n",
+         400, "RequestHeaderSectionTooLarge"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999\r\n\r\n",
+         400, "EntityTooLarge"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+         501, "NotImplemented"),
+    ],
+    ids=["garbage", "tls-hello", "method", "long-header", "many-headers", "too-large", "coding"],
+)  # fmt: skip
+def test_requests_that_name_no_api_get_s3_errors_with_a_status_line(
+    served, capfd, request_bytes, status, code
+):
+    """http.server answers a request line without a version as HTTP/0.9 (a bare body) and its
+    own refusals in HTML or text: here every refusal is an HTTP/1.1 answer in S3's format (a
+    request that names no API goes to S3)."""
+    _, url = served
+    answer = _raw(url, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 "), answer[:100]
+    assert _status(answer) == status
+    error = _s3_answer(answer)
+    assert error.findtext("Code") == code and error.findtext("Message")
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_acm_pca_framing_errors_are_aws_json(served):
+    _, url = served
+    too_large = _raw(url, _list_cas_request(b"{}", length=str(10**12)))
+    assert _status(too_large) == 413
+    assert _json_answer(too_large)["__type"] == "RequestEntityTooLargeException"
+    coding = _raw(url, _list_cas_request(b"{}", extra="Transfer-Encoding: gzip\r\n"))
+    assert _status(coding) == 501
+    assert _json_answer(coding)["__type"] == "NotImplementedException"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status", "code"),
+    [
+        (None, 403, "MissingAuthenticationTokenException"),
+        ("", 403, "MissingAuthenticationTokenException"),
+        ("Bearer abc", 400, "IncompleteSignatureException"),
+        ("AWS4-HMAC-SHA256 Signature=00", 400, "IncompleteSignatureException"),
+    ],
+)
+def test_acm_pca_requests_must_be_signed(served, authorization, status, code):
+    """AWS authenticates before anything else: an unsigned CreateCertificateAuthority creates
+    nothing. (Any key and any signature are taken, as the sandbox documents.)"""
+    _, url = served
+    body = json.dumps(
+        {
+            "CertificateAuthorityType": "ROOT",
+            "CertificateAuthorityConfiguration": {
+                "KeyAlgorithm": "EC_prime256v1",
+                "SigningAlgorithm": "SHA256WITHECDSA",
+                "Subject": {"CommonName": "Unsigned"},
+            },
+        }
+    ).encode()
+    headers = {
+        "X-Amz-Target": "ACMPrivateCA.CreateCertificateAuthority",
+        "Content-Type": JSON_TYPE,
+    }
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    connection = http.client.HTTPConnection(*_address(url), timeout=10)
+    connection.request("POST", "/", body, headers)
+    response = connection.getresponse()
+    document = json.loads(response.read())
+    connection.close()
+    assert response.status == status
+    assert document["__type"] == code and document["message"]
+    _still_serving(url)  # lists no CA: nothing was created

@@ -16,6 +16,7 @@ import sqlite3
 import string
 
 import pytest
+from conftest import SIGNED
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from model_strategies import from_shape
@@ -34,6 +35,7 @@ def _headers(operation: str) -> dict[str, str]:
     return {
         "X-Amz-Target": f"ACMPrivateCA.{operation}",
         "Content-Type": "application/x-amz-json-1.1",
+        **SIGNED,
     }
 
 
@@ -227,7 +229,7 @@ def _send(world, operation: str, body: dict, protocol: str) -> tuple[int, dict, 
     import cbor2
 
     headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
-               "Accept": "application/cbor"}  # fmt: skip
+               "Accept": "application/cbor", **SIGNED}  # fmt: skip
     url = f"https://acm-pca.us-east-1.amazonaws.com/service/ACMPrivateCA/operation/{operation}"
     status, out_headers, payload = sandbox.handle(
         "POST", url, headers, cbor2.dumps(_as_cbor_values(body))

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from conftest import SIGNED
 from test_robustness_support import read_only
 
 import pcanb
@@ -29,6 +30,7 @@ def _target(operation: str) -> dict[str, str]:
     return {
         "X-Amz-Target": f"ACMPrivateCA.{operation}",
         "Content-Type": "application/x-amz-json-1.1",
+        **SIGNED,
     }
 
 

@@ -14,16 +14,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import SIGNED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pcanb.sandbox import Sandbox, shapes
 
 URL = "https://acm-pca.us-east-1.amazonaws.com/"
-AUTH = (
-    "AWS4-HMAC-SHA256 Credential=AKIAPCANBSANDBOX0001/20260101/us-east-1/acm-pca/aws4_request, "
-    "SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + "0" * 64
-)
 OPERATIONS = sorted(shapes.service_model().operation_names)
 HYPOTHESIS = settings(
     max_examples=200,
@@ -36,7 +33,7 @@ def headers(operation: str) -> dict[str, str]:
     return {
         "X-Amz-Target": f"ACMPrivateCA.{operation}",
         "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": AUTH,
+        **SIGNED,
     }
 
 

@@ -238,3 +238,12 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("pcanb: error: There is no pcanb sandbox")
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_info_reads_a_sandbox_in_a_read_only_directory(closed_sandbox):
+    path = closed_sandbox[0]
+    command = [sys.executable, "-m", "pcanb", "sandbox", "info", "--path", str(path)]
+    with read_only(path):
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert str(path) in result.stdout and "read-only" in result.stdout

@@ -8,7 +8,7 @@ import time
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-from conftest import EC_CA, error_code
+from conftest import EC_CA, SIGNED, error_code
 from cryptography.hazmat.primitives import serialization
 
 from pcanb.sandbox import Sandbox
@@ -159,6 +159,7 @@ def test_the_wire_answers_aws_json(tmp_path):
         headers = {
             "X-Amz-Target": "ACMPrivateCA.CreateCertificateAuthority",
             "Content-Type": "application/x-amz-json-1.1",
+            **SIGNED,
         }
         body = json.dumps(
             {"CertificateAuthorityConfiguration": EC_CA, "CertificateAuthorityType": "ROOT"}

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from botocore.exceptions import ClientError
 
 from pcanb import tables
 from pcanb.analysis.reports import combine_reports, read_audit_report
@@ -100,7 +99,7 @@ def audit_report(
     bucket = bucket or _default_bucket(pca, arn)
     try:
         report_id = create_certificate_authority_audit_report(pca, arn, bucket, format)
-    except ClientError as error:
+    except pca.client.exceptions.ClientError as error:
         # Too soon after the last report, or a caller who may only read (an auditor's role, a
         # sandbox opened read-only): the newest report in the bucket is the answer.
         code = error.response["Error"]["Code"]

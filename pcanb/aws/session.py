@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from pcanb.aws import access, audit, authorities, chains, revocation, workflows
+from pcanb.aws import access, audit, authorities, buckets, chains, revocation, workflows
 from pcanb.aws import certificates as issued
 from pcanb.aws import costs as billing
 from pcanb.aws import findings as posture
@@ -177,6 +177,7 @@ class Pca:
     crl = revocation.crl
     ocsp = revocation.ocsp
     check_revocation = revocation.check_revocation
+    create_pca_bucket = buckets.create_pca_bucket
     audit_report = audit.audit_report
     certificates = audit.certificates
     hierarchy = tree.hierarchy

@@ -9,10 +9,14 @@ S3 (path-style: ``http://127.0.0.1:<port>/<bucket>/<key>``).
 
 from __future__ import annotations
 
+import email.message
 import logging
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from pcanb.sandbox.wire import protocol_error
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +30,27 @@ IDLE_TIMEOUT = 60
 
 
 class BadRequest(Exception):
-    """The HTTP request itself is malformed; answered 400 (or 413) and the connection closed."""
+    """The HTTP request itself is malformed; answered 400 (or 413) and the connection closed.
+    ``s3_code``: S3's own code for it, where S3 documents one."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, s3_code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.s3_code = s3_code
+
+
+#: The headers of a request whose header section has not been read (yet, or at all).
+_NO_HEADERS = email.message.Message()
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "pcanb-sandbox"
     protocol_version = "HTTP/1.1"
+    # A request line that names no version is still answered with a status line and headers
+    # (http.server would answer it as HTTP/0.9: a bare body).
+    default_request_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
     sandbox: Any = None
-    # http.server's own refusals (a malformed request line, an unknown method) in plain text.
-    error_content_type = "text/plain; charset=utf-8"
-    error_message_format = "%(code)d %(message)s: %(explain)s\n"
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.info("%s %s", self.address_string(), format % args)
@@ -56,6 +66,29 @@ class _Handler(BaseHTTPRequestHandler):
             # One thread per connection: its database connection and lock file go with it.
             self.sandbox.store.close()
 
+    def parse_request(self) -> bool:
+        self.headers = _NO_HEADERS  # a refusal before the headers are read must not see the
+        return super().parse_request()  # previous request's on this connection
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too large, an unknown
+        method) as AWS errors, like every other answer."""
+        text = ": ".join(part for part in (message, explain) if part) or HTTPStatus(code).phrase
+        self._refuse(BadRequest(code, text))
+
+    def _check_headers(self) -> None:
+        """RFC 9112's rules for the message's framing headers (§3.2, §6.3)."""
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) > 1 or (not hosts and self.request_version == "HTTP/1.1"):
+            raise BadRequest(400, "An HTTP/1.1 request needs exactly one Host header.")
+        lengths = {
+            value.strip()
+            for header in self.headers.get_all("Content-Length") or []
+            for value in header.split(",")
+        }
+        if len(lengths) > 1:
+            raise BadRequest(400, f"Conflicting Content-Length values: {sorted(lengths)}.")
+
     def _body(self) -> bytes:
         """The request body: Content-Length or chunked transfer coding (RFC 9112 §7.1)."""
         coding = self.headers.get("Transfer-Encoding", "").strip().lower()
@@ -66,14 +99,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.headers.get("Content-Length")
         if raw is None or raw.strip() == "":
             return b""
-        if not raw.strip().isdigit():
+        raw = raw.split(",", 1)[0].strip()  # repeated values agree (checked above)
+        if not raw.isdigit():
             raise BadRequest(400, f"Content-Length {raw!r} is not a number of bytes.")
         length = int(raw)
         if length > MAX_BODY:
             raise BadRequest(413, f"The request body ({length} bytes) is larger than {MAX_BODY}.")
         body = self.rfile.read(length)
         if len(body) != length:
-            raise BadRequest(400, f"The request ended after {len(body)} of {length} bytes.")
+            raise BadRequest(
+                400, f"The request ended after {len(body)} of {length} bytes.", "IncompleteBody"
+            )
         return body
 
     def _chunked_body(self) -> bytes:
@@ -102,17 +138,24 @@ class _Handler(BaseHTTPRequestHandler):
             chunks.append(chunk)
 
     def _refuse(self, error: BadRequest) -> None:
-        payload = f"{error}\n".encode()
+        """Answer a request that cannot be served, then close the connection (what is left of
+        the request on it cannot be trusted)."""
+        status, headers, payload = protocol_error(
+            self.headers, error.status, str(error), error.s3_code
+        )
         self.close_connection = True
-        self.send_response(error.status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def _answer(self) -> None:
         try:
+            self._check_headers()
             body = self._body()
         except BadRequest as error:
             self._refuse(error)

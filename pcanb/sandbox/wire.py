@@ -52,6 +52,24 @@ def caller(headers: Mapping[str, str], default_region: str) -> tuple[str | None,
     return match.group(1), match.group(2), match.group(3)
 
 
+def _check_signed(headers: Mapping[str, str], access_key: str | None) -> None:
+    """AWS authenticates a request before anything else. The sandbox takes any access key and
+    does not check signatures, but an acm-pca request must carry a SigV4 Authorization header,
+    as every SDK and the AWS CLI send (``headers`` with lower-case names)."""
+    authorization = headers.get("authorization", "").strip()
+    if not authorization:
+        raise ServiceError(
+            "MissingAuthenticationTokenException", "Missing Authentication Token", 403
+        )
+    if access_key is None:
+        raise ServiceError(
+            "IncompleteSignatureException",
+            "The Authorization header is not an AWS Signature Version 4 header "
+            "(AWS4-HMAC-SHA256 Credential=<access key>/<date>/<region>/acm-pca/aws4_request, "
+            f"SignedHeaders=..., Signature=...): {authorization[:80]!r}",
+        )
+
+
 def partition_of(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -172,6 +190,7 @@ class Wire:
             )
 
         try:
+            _check_signed(headers, access_key)
             operation = codec.route(method, url, headers)
             shapes.operation_model(operation)  # the target is routed before the body is read
             params = codec.decode(body)
@@ -364,6 +383,45 @@ class JsonCodec:
 
 
 JSON_CODEC = JsonCodec()
+
+
+#: Codes for refusals of the HTTP message itself (framing, sizes, methods), by status. AWS's
+#: front end answers these before any service sees the request, so the codes are [inferred]:
+#: S3's are those its error list documents (IncompleteBody, EntityTooLarge,
+#: RequestHeaderSectionTooLarge, NotImplemented); acm-pca's follow its JSON error names.
+_HTTP_REFUSALS: dict[int, tuple[str, str]] = {
+    400: ("SerializationException", "InvalidRequest"),
+    408: ("RequestTimeoutException", "RequestTimeout"),
+    411: ("SerializationException", "MissingContentLength"),
+    413: ("RequestEntityTooLargeException", "EntityTooLarge"),
+    414: ("RequestURITooLongException", "InvalidURI"),
+    431: ("RequestHeaderSectionTooLargeException", "RequestHeaderSectionTooLarge"),
+    501: ("NotImplementedException", "NotImplemented"),
+    505: ("HttpVersionNotSupportedException", "HttpVersionNotSupported"),
+}
+
+
+def protocol_error(
+    headers: Mapping[str, str], status: int, message: str, s3_code: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """The answer to an HTTP message that cannot be served (bad framing, too large, unknown
+    method), in the format of the API it was meant for: AWS JSON or CBOR for acm-pca requests,
+    S3's XML otherwise (a request that names no API goes to S3, as every other request does)."""
+    lower = {k.lower(): _text(v) for k, v in headers.items()}
+    json_code, default_s3_code = _HTTP_REFUSALS.get(status, ("BadRequestException", "BadRequest"))
+    error = ServiceError(json_code, message, status)
+    if lower.get("smithy-protocol", "").strip().lower() == "rpc-v2-cbor":
+        try:
+            from pcanb.sandbox.rpcv2_cbor import CborCodec
+        except ImportError:
+            return _json_error(error)
+        return CborCodec().error(error, str(uuid.uuid4()))
+    if "x-amz-target" in lower or lower.get("content-type", "").startswith(
+        "application/x-amz-json"
+    ):
+        return _json_error(error)
+    # S3 documents its refusals of oversized entities and header sections as 400s.
+    return _s3_error(400 if status in (413, 431) else status, s3_code or default_s3_code, message)
 
 
 def _json_error(
