@@ -940,12 +940,20 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             "S3 operation DeleteObjects",
         ),
         (
-            lambda c: c.copy_object(Bucket="crl-bucket", Key="b", CopySource="crl-bucket/k"),
-            "S3 operation CopyObject",
+            lambda c: c.copy_object(
+                Bucket="crl-bucket", Key="b", CopySource="crl-bucket/k", TaggingDirective="COPY"
+            ),
+            "header x-amz-tagging-directive of S3 operation CopyObject",
         ),
         (
-            lambda c: c.create_multipart_upload(Bucket="crl-bucket", Key="k"),
-            "CreateMultipartUpload",
+            lambda c: c.create_multipart_upload(Bucket="crl-bucket", Key="k", Tagging="a=b"),
+            "header x-amz-tagging of S3 operation CreateMultipartUpload",
+        ),
+        (
+            lambda c: c.create_multipart_upload(
+                Bucket="crl-bucket", Key="k", ChecksumAlgorithm="SHA512"
+            ),
+            "checksum algorithm SHA512 for multipart uploads",
         ),
         (lambda c: c.get_object_tagging(Bucket="crl-bucket", Key="k"), "GetObjectTagging"),
         (
