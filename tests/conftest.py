@@ -50,6 +50,20 @@ def error_code(excinfo: pytest.ExceptionInfo) -> str:
     return excinfo.value.response["Error"]["Code"]
 
 
+def error_of(call: Any) -> dict[str, Any]:
+    """The error response of ``call()``, which must raise a botocore ClientError."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response
+
+
+def code_of(call: Any) -> str:
+    """The AWS error code ``call()`` raises."""
+    return error_of(call)["Error"]["Code"]
+
+
 @pytest.fixture(scope="session")
 def openssl() -> str:
     path = shutil.which("openssl")
@@ -128,28 +142,37 @@ SIGNED = {
 }
 
 
-@pytest.fixture
-def aws_cli(tmp_path):
-    """Run the real AWS CLI against an endpoint: ``aws_cli(url, "acm-pca", "list-…", …)``.
+def aws_cli_runner(home: Path) -> Any:
+    """``run(endpoint, service, *args, cwd=None)``: the real AWS CLI against an endpoint.
 
     Debian's ``awscli`` (v2) is preferred, any ``aws`` on the PATH otherwise; dummy credentials,
-    no profile files, JSON output."""
+    no profile files (``home`` holds where they would be), JSON output."""
     program = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
     if program is None:
         pytest.fail("these tests need the AWS CLI on the PATH (Debian: apt-get install awscli)")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
         "AWS_SECRET_ACCESS_KEY": "x",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_CONFIG_FILE": str(home / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
         "AWS_PAGER": "",
         "AWS_MAX_ATTEMPTS": "1",
     }
 
-    def run(endpoint: str, service: str, *args: str) -> subprocess.CompletedProcess:
+    def run(
+        endpoint: str, service: str, *args: str, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess:
         command = [program, "--endpoint-url", endpoint, "--output", "json", service, *args]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+        )
 
     return run
+
+
+@pytest.fixture
+def aws_cli(tmp_path):
+    """:func:`aws_cli_runner` for one test."""
+    return aws_cli_runner(tmp_path)

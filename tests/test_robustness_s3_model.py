@@ -27,6 +27,8 @@ OPERATIONS = [
     "PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "PutPublicAccessBlock",
     "GetPublicAccessBlock", "DeletePublicAccessBlock", "ListObjectsV2", "ListObjects",
     "PutObject", "GetObject", "HeadObject", "DeleteObject", "PutObjectAcl", "GetObjectAcl",
+    "GetObjectTagging", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
+    "CompleteMultipartUpload", "AbortMultipartUpload", "ListParts", "ListMultipartUploads",
 ]  # fmt: skip
 BUCKETS = ["fuzz-bucket", "fuzz-other", "missing-bucket", "Bad_Bucket", "xn--bucket", "ab"]
 KEYS = ["a", "a/b.txt", "crl/x.crl", "", "ü/ñ", "../up", "k" * 300, "sp ace", "a//b"]

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from conftest import code_of, error_of
 
 from pcanb.sandbox.s3 import S3, S3Error, operation_name, valid_bucket_name
 
@@ -125,16 +125,6 @@ def client(request: pytest.FixtureRequest, connect: Callable[..., Any]) -> Any:
 def bucket(client: Any) -> str:
     client.create_bucket(Bucket="crl-bucket")
     return "crl-bucket"
-
-
-def error_of(call: Callable[[], Any]) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response
-
-
-def code_of(call: Callable[[], Any]) -> str:
-    return error_of(call)["Error"]["Code"]
 
 
 def raw(s3: S3, method: str, url: str, body: bytes = b"", **headers: str) -> tuple:
@@ -940,14 +930,27 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             "S3 operation DeleteObjects",
         ),
         (
-            lambda c: c.copy_object(Bucket="crl-bucket", Key="b", CopySource="crl-bucket/k"),
-            "S3 operation CopyObject",
+            lambda c: c.copy_object(
+                Bucket="crl-bucket", Key="b", CopySource="crl-bucket/k", TaggingDirective="COPY"
+            ),
+            "header x-amz-tagging-directive of S3 operation CopyObject",
         ),
         (
-            lambda c: c.create_multipart_upload(Bucket="crl-bucket", Key="k"),
-            "CreateMultipartUpload",
+            lambda c: c.create_multipart_upload(Bucket="crl-bucket", Key="k", Tagging="a=b"),
+            "header x-amz-tagging of S3 operation CreateMultipartUpload",
         ),
-        (lambda c: c.get_object_tagging(Bucket="crl-bucket", Key="k"), "GetObjectTagging"),
+        (
+            lambda c: c.create_multipart_upload(
+                Bucket="crl-bucket", Key="k", ChecksumAlgorithm="SHA512"
+            ),
+            "checksum algorithm SHA512 for multipart uploads",
+        ),
+        (
+            lambda c: c.put_object_tagging(
+                Bucket="crl-bucket", Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]}
+            ),
+            "PutObjectTagging",
+        ),
         (
             lambda c: c.put_object(Bucket="crl-bucket", Key="k", Body=b"", Tagging="a=b"),
             "header x-amz-tagging of S3 operation PutObject",

@@ -61,3 +61,13 @@ def test_object_acl_of_a_plain_put_and_of_a_missing_key(pca):
     with pytest.raises(ClientError) as excinfo:
         pca.s3.get_object_acl(Bucket=bucket, Key="missing")
     assert excinfo.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def test_object_tagging_reads_as_no_tags(pca):
+    """The sandbox stores no object tags; the AWS CLI v2 reads them before a multipart copy."""
+    pca.s3.create_bucket(Bucket="tag-bucket")
+    pca.s3.put_object(Bucket="tag-bucket", Key="k", Body=b"x")
+    assert pca.s3.get_object_tagging(Bucket="tag-bucket", Key="k")["TagSet"] == []
+    with pytest.raises(ClientError) as missing:
+        pca.s3.get_object_tagging(Bucket="tag-bucket", Key="absent")
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"

@@ -52,6 +52,7 @@ def test_s3_path_style_over_http(endpoint):
     s3.create_bucket(Bucket="served-bucket")
     s3.put_object(Bucket="served-bucket", Key="a/b.txt", Body=b"hello")
     assert s3.get_object(Bucket="served-bucket", Key="a/b.txt")["Body"].read() == b"hello"
+    assert s3.head_object(Bucket="served-bucket", Key="a/b.txt")["ContentLength"] == 5
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="served-bucket")["Contents"]]
     assert keys == ["a/b.txt"]
 

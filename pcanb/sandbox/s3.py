@@ -17,13 +17,16 @@ import secrets
 import stat as stat_mod
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, unquote, urlsplit
 from xml.etree import ElementTree
 
 from pcanb.sandbox import s3_public_access as bpa
+
+if TYPE_CHECKING:
+    from pcanb.sandbox.s3_multipart import MultipartUploads
 
 _NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DEFAULT_CONTENT_TYPE = "binary/octet-stream"
@@ -188,10 +191,15 @@ def _reverse_bits(value: int, width: int) -> int:
     return int(f"{value:0{width}b}"[::-1], 2)
 
 
+# The reflected CRCs computed here (CRC32 is zlib's): (polynomial, width in bits).
+_REFLECTED_CRCS = {
+    "crc32c": (0x82F63B78, 32),
+    "crc64nvme": (_reverse_bits(0xAD93D23594C93659, 64), 64),
+}
 _CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
     "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
-    "crc32c": lambda data: _reflected_crc(data, 0x82F63B78, 32),
-    "crc64nvme": lambda data: _reflected_crc(data, _reverse_bits(0xAD93D23594C93659, 64), 64),
+    "crc32c": lambda data: _reflected_crc(data, *_REFLECTED_CRCS["crc32c"]),
+    "crc64nvme": lambda data: _reflected_crc(data, *_REFLECTED_CRCS["crc64nvme"]),
     "sha1": lambda data: hashlib.sha1(data).digest(),
     "sha256": lambda data: hashlib.sha256(data).digest(),
     "sha512": lambda data: hashlib.sha512(data).digest(),
@@ -418,8 +426,12 @@ def _parse_request(
     return _Request(method.upper(), bucket, key, params, lowered, body or b"", region)
 
 
-def _decode_body(req: _Request) -> _Request:
-    """The request with its aws-chunked framing removed and its checksums verified."""
+def _decode_body(req: _Request, *, body_checksum: bool = True) -> _Request:
+    """The request with its aws-chunked framing removed and its checksums verified.
+
+    ``body_checksum=False``: the ``x-amz-checksum-*`` headers describe something other than the
+    body (CompleteMultipartUpload's name the whole object) and are left to the operation.
+    """
     body, trailers, headers = req.body, {}, req.headers
     if _is_aws_chunked(headers):
         body, trailers = _decode_aws_chunked(body)
@@ -436,7 +448,7 @@ def _decode_body(req: _Request) -> _Request:
         if rest:
             headers["content-encoding"] = rest
     _verify_content_md5(headers, body)
-    checksum = _verify_checksum(headers, trailers, body)
+    checksum = _verify_checksum(headers, trailers, body) if body_checksum else None
     return dataclasses.replace(req, body=body, headers=headers, checksum=checksum)
 
 
@@ -462,7 +474,28 @@ _ROUTES: dict[tuple[str, str, str], str] = {
     ("object", "DELETE", ""): "DeleteObject",
     ("object", "PUT", "acl"): "PutObjectAcl",
     ("object", "GET", "acl"): "GetObjectAcl",
+    ("object", "GET", "tagging"): "GetObjectTagging",
+    ("object", "PUT", "copy"): "CopyObject",
+    ("bucket", "GET", "uploads"): "ListMultipartUploads",
+    ("object", "POST", "uploads"): "CreateMultipartUpload",
+    ("object", "PUT", "uploadId"): "UploadPart",
+    ("object", "PUT", "copy-part"): "UploadPartCopy",
+    ("object", "POST", "uploadId"): "CompleteMultipartUpload",
+    ("object", "DELETE", "uploadId"): "AbortMultipartUpload",
+    ("object", "GET", "uploadId"): "ListParts",
 }
+# Answered by s3_multipart.MultipartUploads; every other emulated operation by an S3 method.
+_MULTIPART_OPS = frozenset(
+    {
+        "ListMultipartUploads",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+        "AbortMultipartUpload",
+        "ListParts",
+    }
+)
 _RESPONSE_OVERRIDES = {
     "response-cache-control": "Cache-Control",
     "response-content-disposition": "Content-Disposition",
@@ -490,8 +523,16 @@ _OP_PARAMS: dict[str, frozenset[str]] = {
     "DeleteObject": frozenset({"versionId"}),
     "PutObjectAcl": frozenset({"versionId"}),
     "GetObjectAcl": frozenset({"versionId"}),
+    "GetObjectTagging": frozenset({"versionId"}),
+    "ListMultipartUploads": frozenset(
+        {"prefix", "delimiter", "max-uploads", "encoding-type", "key-marker", "upload-id-marker"}
+    ),
+    "UploadPart": frozenset({"partNumber"}),
+    "UploadPartCopy": frozenset({"partNumber", "uploadId"}),
+    "ListParts": frozenset({"max-parts", "part-number-marker"}),
 }
-# Query parameters that are not subresources: they never select an operation.
+# Query parameters that are not subresources: they never select an operation (uploadId does,
+# though UploadPartCopy, named by x-amz-copy-source, takes it as a parameter).
 _PLAIN_PARAMS = frozenset().union(
     *_OP_PARAMS.values(),
     {
@@ -507,7 +548,7 @@ _PLAIN_PARAMS = frozenset().union(
         "part-number-marker",
         "id",
     },
-)
+) - {"uploadId"}
 _COMMON_HEADERS = frozenset(
     {
         "x-amz-date",
@@ -521,6 +562,16 @@ _COMMON_HEADERS = frozenset(
         "x-amz-decoded-content-length",
     }
 )
+_COPY_SOURCE_HEADERS = frozenset(
+    {
+        "x-amz-copy-source",
+        "x-amz-copy-source-if-match",
+        "x-amz-copy-source-if-none-match",
+        "x-amz-copy-source-if-modified-since",
+        "x-amz-copy-source-if-unmodified-since",
+        "x-amz-source-expected-bucket-owner",
+    }
+)
 _OP_HEADERS: dict[str, frozenset[str]] = {
     "CreateBucket": frozenset({"x-amz-acl", "x-amz-object-ownership", "x-amz-bucket-namespace"}),
     "PutObject": frozenset({"x-amz-acl", "x-amz-server-side-encryption", "x-amz-storage-class"}),
@@ -528,19 +579,35 @@ _OP_HEADERS: dict[str, frozenset[str]] = {
     "HeadObject": frozenset({"x-amz-checksum-mode"}),
     "PutBucketPolicy": frozenset({"x-amz-confirm-remove-self-bucket-access"}),
     "PutObjectAcl": frozenset({"x-amz-acl"}),
+    "CopyObject": frozenset(
+        {
+            "x-amz-acl",
+            "x-amz-server-side-encryption",
+            "x-amz-storage-class",
+            "x-amz-metadata-directive",
+            "x-amz-checksum-algorithm",
+            *_COPY_SOURCE_HEADERS,
+        }
+    ),
+    "CreateMultipartUpload": frozenset(
+        {
+            "x-amz-acl",
+            "x-amz-server-side-encryption",
+            "x-amz-storage-class",
+            "x-amz-checksum-algorithm",
+            "x-amz-checksum-type",
+        }
+    ),
+    "UploadPartCopy": frozenset({"x-amz-copy-source-range", *_COPY_SOURCE_HEADERS}),
+    "CompleteMultipartUpload": frozenset({"x-amz-checksum-type", "x-amz-mp-object-size"}),
 }
+# Operations that take user metadata (x-amz-meta-*).
+_METADATA_OPS = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
 _NAMED: dict[tuple[str, str, str], str] = {
     ("bucket", "GET", "list-type=1"): "ListObjects",
     ("bucket", "POST", ""): "PostObject",
     ("bucket", "POST", "delete"): "DeleteObjects",
-    ("bucket", "GET", "uploads"): "ListMultipartUploads",
     ("bucket", "GET", "versions"): "ListObjectVersions",
-    ("object", "PUT", "copy"): "CopyObject",
-    ("object", "POST", "uploads"): "CreateMultipartUpload",
-    ("object", "PUT", "uploadId"): "UploadPart",
-    ("object", "POST", "uploadId"): "CompleteMultipartUpload",
-    ("object", "DELETE", "uploadId"): "AbortMultipartUpload",
-    ("object", "GET", "uploadId"): "ListParts",
     ("object", "POST", "restore"): "RestoreObject",
     ("object", "POST", "select"): "SelectObjectContent",
     ("object", "GET", "attributes"): "GetObjectAttributes",
@@ -592,7 +659,7 @@ def _scope(req: _Request) -> str:
 
 def _subresource(req: _Request) -> str:
     if req.key is not None and req.method == "PUT" and "x-amz-copy-source" in req.headers:
-        return "copy"
+        return "copy-part" if "uploadId" in req.query else "copy"
     if "list-type" in req.query:
         return f"list-type={req.query['list-type']}"
     subs = [k for k in req.query if k not in _PLAIN_PARAMS and not _is_auth_param(k)]
@@ -630,7 +697,7 @@ def _check_params(op: str, req: _Request) -> None:
             continue
         if name.startswith("x-amz-checksum-") and name not in _NOT_CHECKSUM_HEADERS:
             continue
-        if op == "PutObject" and name.startswith("x-amz-meta-"):
+        if op in _METADATA_OPS and name.startswith("x-amz-meta-"):
             continue
         raise _not_implemented(f"header {name} of S3 operation {op}")
     if op == "DeleteObject" and "if-match" in req.headers:
@@ -768,6 +835,7 @@ class _Object:
     checksum: tuple[str, str] | None = None
     acl: str | None = None
     data: bytes | None = dataclasses.field(default=None, repr=False)
+    checksum_type: str = "FULL_OBJECT"
 
 
 def _etag(data: bytes) -> str:
@@ -829,6 +897,13 @@ class S3:
         if not read_only:
             for sub in ("tmp", "buckets", "policies", "objects"):
                 (self._meta / sub).mkdir(parents=True, exist_ok=True)
+
+    @functools.cached_property
+    def _multipart(self) -> MultipartUploads:
+        """The multipart uploads (s3_multipart builds on this module, so it is imported here)."""
+        from pcanb.sandbox.s3_multipart import MultipartUploads
+
+        return MultipartUploads(self)
 
     # --- engine-facing API ------------------------------------------------------------------
 
@@ -956,9 +1031,10 @@ class S3:
         try:
             req = _parse_request(method, url, headers, body)
             op = _operation_name(_scope(req), req.method, _subresource(req))
-            handler = getattr(self, f"_op_{op}", None) if op in _ROUTES.values() else None
-            if handler is None:
+            if op not in _ROUTES.values():
                 raise _not_implemented(f"S3 operation {op}")
+            answerer = self._multipart if op in _MULTIPART_OPS else self
+            handler = getattr(answerer, f"_op_{op}")
             _check_params(op, req)
             self._check_owner(req)
             if self.read_only and req.method not in ("GET", "HEAD"):
@@ -968,7 +1044,8 @@ class S3:
                     f"Access Denied: the pcanb sandbox in {self.root.parent} was opened "
                     f"read-only, and {op} would change it.",
                 )
-            status, out_headers, out_body = handler(_decode_body(req))
+            body_checksum = op != "CompleteMultipartUpload"
+            status, out_headers, out_body = handler(_decode_body(req, body_checksum=body_checksum))
         except S3Error as error:
             status, out_headers, out_body = self._error(error, method, request_id)
         return status, self._finish(out_headers, out_body, request_id, method), out_body
@@ -1106,6 +1183,7 @@ class S3:
         (self._meta / "policies" / f"{bucket}.json").unlink(missing_ok=True)
         for tree in (self.root / bucket, self._meta / "objects" / bucket):
             _remove_tree(tree)
+        self._multipart.drop_bucket(bucket)  # S3 deletes a bucket's unfinished uploads with it
         return 204, {}, b""
 
     def _op_PutBucketPolicy(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
@@ -1247,7 +1325,7 @@ class S3:
         inner += _el("ETag", obj.etag)
         if obj.checksum:
             inner += _el("ChecksumAlgorithm", obj.checksum[0].upper())
-            inner += _el("ChecksumType", "FULL_OBJECT")
+            inner += _el("ChecksumType", obj.checksum_type)
         inner += _el("Size", obj.size) + owner + _el("StorageClass", "STANDARD")
         return f"<Contents>{inner}</Contents>"
 
@@ -1256,10 +1334,7 @@ class S3:
         record = self._require_bucket(bucket)
         acl = h.get("x-amz-acl")
         self._check_object_acl(record, acl)
-        if h.get("x-amz-server-side-encryption", "AES256") != "AES256":
-            raise _not_implemented(f"server-side encryption {h['x-amz-server-side-encryption']}")
-        if h.get("x-amz-storage-class", "STANDARD") != "STANDARD":
-            raise _not_implemented(f"storage class {h['x-amz-storage-class']}")
+        _check_storage(h)
         exclusive = self._put_preconditions(bucket, key, h)
         obj = self._store(
             bucket,
@@ -1343,6 +1418,79 @@ class S3:
             self._prune(bucket, path.parent)
         return 204, {}, b""
 
+    def _op_CopyObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """CopyObject: the source's bytes under a new key; its metadata too (``COPY``, the
+        default) or the request's (``REPLACE``). ACLs are never copied, as on S3."""
+        bucket, key, h = req.bucket or "", req.key or "", req.headers
+        record = self._require_bucket(bucket)
+        acl = h.get("x-amz-acl")
+        self._check_object_acl(record, acl)
+        _check_storage(h)
+        directive = h.get("x-amz-metadata-directive", "COPY")
+        if directive not in ("COPY", "REPLACE"):
+            message = "Unknown metadata directive."
+            raise _invalid_argument(message, "x-amz-metadata-directive", directive)
+        algorithm = h.get("x-amz-checksum-algorithm")
+        algorithm = _checksum_algorithm(algorithm) if algorithm is not None else None
+        source_bucket, source = self._copy_source(req)
+        same = (source_bucket, source.key) == (bucket, key)
+        if same and directive == "COPY" and not any(name in h for name in _COPY_CHANGES):
+            raise S3Error(400, "InvalidRequest", _SELF_COPY)
+        data = source.data or b""
+        checksum = source.checksum if source.checksum_type == "FULL_OBJECT" else None
+        algorithm = algorithm or (source.checksum[0] if source.checksum else None)
+        if algorithm is not None and (checksum is None or checksum[0] != algorithm):
+            checksum = (algorithm, _checksum(algorithm, data))  # a copy is one part
+        if directive == "COPY":
+            content_type, headers, metadata = source.content_type, source.headers, source.metadata
+        else:
+            content_type = h.get("content-type") or _DEFAULT_CONTENT_TYPE
+            headers = {name: h[name] for name in _STORED_HEADERS if name in h}
+            metadata = _user_metadata(h)
+        exclusive = self._put_preconditions(bucket, key, h)
+        obj = self._store(
+            bucket,
+            key,
+            data,
+            content_type=content_type,
+            acl=acl,
+            headers=headers,
+            metadata=metadata,
+            checksum=checksum,
+            exclusive=exclusive,
+        )
+        inner = _el("ETag", obj.etag) + _el("LastModified", _iso(obj.last_modified))
+        inner += _checksum_xml(obj.checksum, obj.checksum_type)
+        out = {"Content-Type": "application/xml", "x-amz-server-side-encryption": "AES256"}
+        return 200, out, _xml_doc("CopyObjectResult", inner)
+
+    def _copy_source(self, req: _Request) -> tuple[str, _Object]:
+        """The bucket and object (with its bytes) that ``x-amz-copy-source`` names, once its
+        x-amz-copy-source-if-* conditions hold."""
+        h = req.headers
+        expected = h.get("x-amz-source-expected-bucket-owner")
+        if expected is not None and expected != self.account:
+            raise _access_denied()
+        raw = h.get("x-amz-copy-source", "")
+        path, _, query = raw.partition("?")
+        if unquote(path).startswith("arn:"):
+            raise _not_implemented("copy sources named by an access point ARN")
+        bucket, _, key = unquote(path).removeprefix("/").partition("/")
+        if not key:
+            message = "Invalid copy source object key"
+            raise _invalid_argument(message, "x-amz-copy-source", raw)
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        unknown = sorted(params.keys() - {"versionId"})
+        if unknown:
+            raise _not_implemented(f"parameter {unknown[0]!r} of x-amz-copy-source")
+        _check_version(params)  # buckets are unversioned: only the "null" version exists
+        self._require_bucket(bucket)
+        found = self._find(bucket, key, read=True)
+        if found is None:
+            raise _no_such_key(key)
+        _copy_preconditions(h, found)
+        return bucket, found
+
     def _op_PutObjectAcl(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
         bucket, key = req.bucket or "", req.key or ""
         record = self._require_bucket(bucket)
@@ -1382,6 +1530,16 @@ class S3:
         inner = self._owner_xml() + "<AccessControlList>" + "".join(grants)
         inner += "</AccessControlList>"
         return 200, {"Content-Type": "application/xml"}, _xml_doc("AccessControlPolicy", inner)
+
+    def _op_GetObjectTagging(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """The object's tags: none, as the sandbox stores no object tags (the AWS CLI asks for
+        them before it copies an object part by part)."""
+        bucket, key = req.bucket or "", req.key or ""
+        self._require_bucket(bucket)
+        _check_version(req.query)
+        if self._find(bucket, key) is None:
+            raise _no_such_key(key)
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("Tagging", "<TagSet></TagSet>")
 
     # --- storage ----------------------------------------------------------------------------
 
@@ -1429,15 +1587,28 @@ class S3:
         return f"<Owner>{_el('ID', self._canonical_id())}</Owner>"
 
     def _write_temp(self, data: bytes) -> pathlib.Path:
+        return self._write_temp_from((data,))
+
+    def _write_temp_from(self, chunks: Iterable[bytes]) -> pathlib.Path:
+        """A new file under .meta/tmp holding ``chunks``; nothing is left behind if a write
+        fails (a full disk)."""
         fd, name = tempfile.mkstemp(dir=self._meta / "tmp", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+        except BaseException:
+            os.unlink(name)
+            raise
         return pathlib.Path(name)
 
     def _write_atomic(self, path: pathlib.Path, data: bytes) -> None:
         tmp = self._write_temp(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _store(
         self,
@@ -1455,22 +1626,53 @@ class S3:
         path = self.object_path(bucket, key)
         self._check_clash(bucket, key, path)
         tmp = self._write_temp(body)
-        stat = tmp.stat()
         try:
-            self._place(bucket, key, tmp, path, exclusive=exclusive)
+            return self._commit(
+                bucket,
+                key,
+                tmp,
+                etag=_etag(body),
+                content_type=content_type,
+                acl=acl,
+                headers=headers,
+                metadata=metadata,
+                checksum=checksum,
+                exclusive=exclusive,
+            )
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _commit(
+        self,
+        bucket: str,
+        key: str,
+        tmp: pathlib.Path,
+        *,
+        etag: str,
+        content_type: str,
+        acl: str | None,
+        headers: Mapping[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        checksum: tuple[str, str] | None = None,
+        checksum_type: str = "FULL_OBJECT",
+        exclusive: bool = False,
+    ) -> _Object:
+        """Make the written temp file ``tmp`` the object ``key``, with its metadata record."""
+        path = self.object_path(bucket, key)
+        self._check_clash(bucket, key, path)
+        stat = tmp.stat()
         obj = _Object(
             key=key,
             path=path,
-            size=len(body),
-            etag=_etag(body),
+            size=stat.st_size,
+            etag=etag,
             last_modified=_utc(self._now()),
             content_type=content_type,
             headers=dict(headers or {}),
             metadata=dict(metadata or {}),
             checksum=checksum,
             acl=acl,
+            checksum_type=checksum_type,
         )
         record = {
             "key": key,
@@ -1483,9 +1685,19 @@ class S3:
             "headers": obj.headers,
             "metadata": obj.metadata,
             "checksum": list(checksum) if checksum else None,
+            "checksum_type": checksum_type,
             "acl": acl,
         }
-        self._write_atomic(self._object_record(bucket, key), json.dumps(record).encode())
+        # The record is written before the object is placed: a disk that refuses it leaves
+        # the previous object as it was.
+        record_tmp = self._write_temp(json.dumps(record).encode())
+        try:
+            self._place(bucket, key, tmp, path, exclusive=exclusive)
+            target = self._object_record(bucket, key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(record_tmp, target)
+        finally:
+            record_tmp.unlink(missing_ok=True)
         return obj
 
     def _place(
@@ -1562,6 +1774,7 @@ class S3:
             checksum=tuple(record["checksum"]) if record["checksum"] else None,
             acl=record["acl"],
             data=data,
+            checksum_type=record.get("checksum_type", "FULL_OBJECT"),
         )
 
     def _record_for(self, bucket: str, key: str, stat: os.stat_result) -> dict[str, Any] | None:
@@ -1676,7 +1889,74 @@ def _checksum_headers(obj: _Object) -> dict[str, str]:
     if obj.checksum is None:
         return {}
     algorithm, value = obj.checksum
-    return {f"x-amz-checksum-{algorithm}": value, "x-amz-checksum-type": "FULL_OBJECT"}
+    return {f"x-amz-checksum-{algorithm}": value, "x-amz-checksum-type": obj.checksum_type}
+
+
+# What a copy of an object onto itself must change besides its metadata (REPLACE).
+_COPY_CHANGES = ("x-amz-storage-class", "x-amz-server-side-encryption", "x-amz-checksum-algorithm")
+_SELF_COPY = (
+    "This copy request is illegal because it is trying to copy an object to itself without "
+    "changing the object's metadata, storage class, website redirect location or encryption "
+    "attributes."
+)
+
+
+def _checksum_xml(checksum: tuple[str, str] | None, checksum_type: str | None) -> str:
+    """``<ChecksumType>`` (when given) and ``<Checksum{ALGORITHM}>`` of a result, or ''."""
+    if checksum is None:
+        return ""
+    algorithm, value = checksum
+    kind = _el("ChecksumType", checksum_type) if checksum_type else ""
+    return kind + _el(f"Checksum{algorithm.upper()}", value)
+
+
+def _check_storage(headers: Mapping[str, str]) -> None:
+    """Refuse the encryption and storage classes the sandbox does not keep (SSE-S3 only)."""
+    if headers.get("x-amz-server-side-encryption", "AES256") != "AES256":
+        raise _not_implemented(f"server-side encryption {headers['x-amz-server-side-encryption']}")
+    if headers.get("x-amz-storage-class", "STANDARD") != "STANDARD":
+        raise _not_implemented(f"storage class {headers['x-amz-storage-class']}")
+
+
+# Every algorithm S3 takes; those not in _CHECKSUMS answer NotImplemented.
+_KNOWN_CHECKSUMS = frozenset({*_CHECKSUMS, "xxhash64", "xxhash3", "xxhash128"})
+
+
+def _checksum_algorithm(value: str) -> str:
+    """The checksum algorithm an ``x-amz-checksum-algorithm`` header names, in lower case."""
+    algorithm = value.strip().lower()
+    if algorithm not in _KNOWN_CHECKSUMS:
+        valid = ", ".join(sorted(name.upper() for name in _CHECKSUMS))
+        message = (
+            "Checksum algorithm provided is unsupported. "
+            f"Please try again with any of the valid types: [{valid}]"
+        )
+        raise S3Error(400, "InvalidRequest", message)
+    if algorithm not in _CHECKSUMS:
+        raise _not_implemented(f"checksum algorithm {algorithm.upper()}")
+    return algorithm
+
+
+def _copy_preconditions(headers: Mapping[str, str], obj: _Object) -> None:
+    """Apply the x-amz-copy-source-if-* conditions: any that fails is 412 PreconditionFailed."""
+    modified = obj.last_modified.replace(microsecond=0)
+    prefix = "x-amz-copy-source-"
+    if_match = headers.get(prefix + "if-match")
+    if if_match is not None:
+        if not _etag_matches(if_match, obj.etag):
+            raise _precondition_failed(prefix + "If-Match")
+    elif (since := _parse_http_date(headers.get(prefix + "if-unmodified-since", ""))) and (
+        modified > since
+    ):
+        raise _precondition_failed(prefix + "If-Unmodified-Since")
+    if_none = headers.get(prefix + "if-none-match")
+    if if_none is not None:
+        if _etag_matches(if_none, obj.etag):
+            raise _precondition_failed(prefix + "If-None-Match")
+    elif (since := _parse_http_date(headers.get(prefix + "if-modified-since", ""))) and (
+        modified <= since
+    ):
+        raise _precondition_failed(prefix + "If-Modified-Since")
 
 
 def _check_version(query: Mapping[str, str]) -> None:

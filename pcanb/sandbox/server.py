@@ -175,10 +175,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, out_headers, payload = self.sandbox.handle(self.command, url, headers, body)
         self.send_response(status)
+        length = str(len(payload))
         for name, value in out_headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            if name.lower() == "content-length" and self.command == "HEAD":
+                length = value  # the size a GET would send (HeadObject), with no body
+            elif name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(0 if self.command == "HEAD" else len(payload)))
+        self.send_header("Content-Length", length)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
