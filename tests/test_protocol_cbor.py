@@ -150,8 +150,13 @@ def test_issue_with_a_blob_csr(pca, root, endpoint):
     answer = client.get_certificate(CertificateAuthorityArn=root.arn, CertificateArn=arn)
     assert answer["Certificate"].startswith("-----BEGIN CERTIFICATE-----")
     assert isinstance(answer["CertificateChain"], str)
-    issued = box.events().query("eventName == 'IssueCertificate'")
+    events = box.events()
+    issued = events.query("eventName == 'IssueCertificate'")
     assert issued["errorCode"].isna().all()
+    # As in CloudTrail, responseElements only for actions that change something.
+    assert list(issued["responseElements"].iloc[-1]) == ["CertificateArn"]
+    fetched = events.query("eventName == 'GetCertificate'")
+    assert fetched["responseElements"].isna().all()
 
 
 def test_modeled_error(pca, root):

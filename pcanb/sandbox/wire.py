@@ -176,6 +176,8 @@ class Wire:
         encoded: list[bytes] = []
 
         def record(db, ctx, result) -> None:  # inside the action's transaction
+            from pcanb.sandbox.engine import ACTIONS
+
             encoded.append(codec.encode(operation, result))
             calllog.insert(
                 db,
@@ -186,7 +188,8 @@ class Wire:
                 access_key=access_key,
                 request_id=request_id,
                 request=params,
-                response=result,
+                # CloudTrail records responseElements only for actions that change something.
+                response=result if ACTIONS[operation][1] else None,
             )
 
         try:
