@@ -208,9 +208,10 @@ class _LockFile:
 class Store:
     """SQLite at ``path``; each thread gets its own connection (WAL lets readers run beside a writer).
 
-    ``read_only=True`` opens an existing database without ever writing to it (SQLite's
+    ``read_only=True`` opens an existing database without ever writing it (SQLite's
     ``mode=ro``: a read-only directory or file system will do, and a live sandbox is read as
-    its writers commit); :meth:`write` then raises :class:`SandboxStorageError`.
+    its writers commit; where the directory is writable SQLite may add its ``-shm`` index
+    beside it); :meth:`write` then raises :class:`SandboxStorageError`.
     """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
