@@ -370,10 +370,20 @@ def test_an_http_1_1_request_without_a_host_is_a_400(served):
          400, "RequestHeaderSectionTooLarge"),
         (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999\r\n\r\n",
          400, "EntityTooLarge"),
-        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
          501, "NotImplemented"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+         400, "InvalidRequest"),
+        (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "InvalidURI"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n", 400, "InvalidRequest"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: localhost\r\nContent-Length : 2\r\n\r\nab",
+         400, "InvalidRequest"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Nul: a\x00b\r\n\r\n", 400, "InvalidRequest"),
     ],
-    ids=["garbage", "tls-hello", "method", "long-header", "many-headers", "too-large", "coding"],
+    ids=[
+        "garbage", "tls-hello", "method", "long-header", "many-headers", "too-large", "coding",
+        "not-chunked-last", "long-line", "no-colon", "space-before-colon", "nul-in-value",
+    ],
 )  # fmt: skip
 def test_requests_that_name_no_api_get_s3_errors_with_a_status_line(
     served, capfd, request_bytes, status, code
@@ -396,9 +406,65 @@ def test_acm_pca_framing_errors_are_aws_json(served):
     too_large = _raw(url, _list_cas_request(b"{}", length=str(10**12)))
     assert _status(too_large) == 413
     assert _json_answer(too_large)["__type"] == "RequestEntityTooLargeException"
-    coding = _raw(url, _list_cas_request(b"{}", extra="Transfer-Encoding: gzip\r\n"))
+    chunked = _list_cas_request(b"", length="").replace(b"Content-Length: \r\n", b"")
+    coding = _raw(
+        url, chunked.replace(b"Connection", b"Transfer-Encoding: br, chunked\r\nConnection")
+    )
     assert _status(coding) == 501
     assert _json_answer(coding)["__type"] == "NotImplementedException"
+
+
+def test_a_body_framed_two_ways_is_refused_and_smuggles_nothing(served, capfd):
+    """Content-Length and Transfer-Encoding together (RFC 9112 §6.1): the request is refused
+    and the connection closed, so a request hidden in the body is never answered."""
+    _, url = served
+    hidden = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    body = b"2\r\n{}\r\n0\r\n\r\n" + hidden
+    head = (
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {LIST_CAS}\r\n{_AUTH}"
+        f"Content-Type: {JSON_TYPE}\r\nContent-Length: {len(body)}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    answer = _raw(url, head.encode() + body, read_timeout=5)
+    assert answer.count(b"HTTP/1.1 ") == 1
+    assert _status(answer) == 400
+    assert "both Content-Length and Transfer-Encoding" in _json_answer(answer)["message"]
+    _still_serving(url)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_answers_carry_one_date_and_one_server(served):
+    _, url = served
+    answer = _raw(
+        url, b"GET /no-such-bucket HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert head.count(b"\r\ndate: ") == 1 and head.count(b"\r\nserver: ") == 1
+    assert b"python" not in head
+
+
+def test_an_absolute_form_target_is_served(served):
+    """RFC 9112 §3.2.2: a server must accept the absolute form; its authority is the Host."""
+    _, url = served
+    host = urlsplit(url).netloc
+    request = f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    answer = _raw(url, request.encode())
+    assert _status(answer) == 200
+    assert b"ListAllMyBucketsResult" in answer
+
+
+def test_oversized_headers_on_a_cbor_path_get_a_cbor_error(served):
+    import cbor2
+
+    _, url = served
+    request = (
+        b"POST /service/ACMPrivateCA/operation/ListCertificateAuthorities HTTP/1.1\r\n"
+        b"Host: localhost\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n"
+    )
+    answer = _raw(url, request)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert _status(answer) == 431 and b"application/cbor" in head
+    assert cbor2.loads(body)["__type"].endswith("RequestHeaderSectionTooLargeException")
 
 
 @pytest.mark.parametrize(

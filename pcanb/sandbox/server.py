@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email.message
 import logging
+import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from pcanb.sandbox.wire import protocol_error
 
@@ -41,6 +43,9 @@ class BadRequest(Exception):
 
 #: The headers of a request whose header section has not been read (yet, or at all).
 _NO_HEADERS = email.message.Message()
+#: RFC 9110 §5.1: a field name is a token; §5.5: a value holds no NUL, CR or LF.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00\r\n]")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -66,9 +71,14 @@ class _Handler(BaseHTTPRequestHandler):
             # One thread per connection: its database connection and lock file go with it.
             self.sandbox.store.close()
 
-    def parse_request(self) -> bool:
-        self.headers = _NO_HEADERS  # a refusal before the headers are read must not see the
-        return super().parse_request()  # previous request's on this connection
+    def version_string(self) -> str:
+        return self.server_version  # not the Python version
+
+    def handle_one_request(self) -> None:
+        # A refusal before this request's line and headers are read (a line over 64 KiB, a
+        # header section too large) must not see the previous request's on this connection.
+        self.headers, self.path = _NO_HEADERS, ""
+        super().handle_one_request()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too large, an unknown
@@ -77,7 +87,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._refuse(BadRequest(code, text))
 
     def _check_headers(self) -> None:
-        """RFC 9112's rules for the message's framing headers (§3.2, §6.3)."""
+        """RFC 9112's rules for the header section and the message's framing (§3.2, §5, §6):
+        what a lenient reading would let one request hide another (request smuggling)."""
+        if self.headers.defects:
+            raise BadRequest(400, "Malformed header section (a line that is not name: value).")
+        for name, value in self.headers.raw_items():
+            if not _TOKEN.fullmatch(name):
+                raise BadRequest(400, f"Malformed header field name {name!r}.")
+            if _FORBIDDEN_IN_VALUE.search(value):
+                raise BadRequest(400, f"The {name} header holds a control character.")
         hosts = self.headers.get_all("Host") or []
         if len(hosts) > 1 or (not hosts and self.request_version == "HTTP/1.1"):
             raise BadRequest(400, "An HTTP/1.1 request needs exactly one Host header.")
@@ -88,13 +106,23 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if len(lengths) > 1:
             raise BadRequest(400, f"Conflicting Content-Length values: {sorted(lengths)}.")
+        codings = [
+            coding.strip().lower()
+            for header in self.headers.get_all("Transfer-Encoding") or []
+            for coding in header.split(",")
+        ]
+        if codings and lengths:
+            raise BadRequest(
+                400, "A request must not carry both Content-Length and Transfer-Encoding."
+            )
+        if codings and codings[-1] != "chunked":
+            raise BadRequest(400, "Transfer-Encoding must end with chunked.")
+        if len(codings) > 1:
+            raise BadRequest(501, f"Transfer-Encoding {', '.join(codings)!r} is not supported.")
 
     def _body(self) -> bytes:
         """The request body: Content-Length or chunked transfer coding (RFC 9112 §7.1)."""
-        coding = self.headers.get("Transfer-Encoding", "").strip().lower()
-        if coding:
-            if coding != "chunked":
-                raise BadRequest(501, f"Transfer-Encoding {coding!r} is not supported.")
+        if self.headers.get("Transfer-Encoding"):  # exactly "chunked" (checked above)
             return self._chunked_body()
         raw = self.headers.get("Content-Length")
         if raw is None or raw.strip() == "":
@@ -140,11 +168,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse(self, error: BadRequest) -> None:
         """Answer a request that cannot be served, then close the connection (what is left of
         the request on it cannot be trusted)."""
+        request_headers: Any = self.headers
+        if self.headers is _NO_HEADERS and self.path.startswith("/service/"):
+            request_headers = {"smithy-protocol": "rpc-v2-cbor"}  # the path names the protocol
         status, headers, payload = protocol_error(
-            self.headers, error.status, str(error), error.s3_code
+            request_headers, error.status, str(error), error.s3_code
         )
         self.close_connection = True
-        self.send_response(status)
+        self._start_answer(status, headers)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
@@ -161,8 +192,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(error)
             return
         headers = {k: v for k, v in self.headers.items()}
-        host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
-        url = f"http://{host}{self.path}"
+        if self.path.lower().startswith(("http://", "https://")):
+            url = self.path  # absolute form: its authority stands for Host (RFC 9112 §3.2.2)
+            headers["Host"] = urlsplit(url).netloc
+        else:
+            host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
+            url = f"http://{host}{self.path}"
         if self.headers.get("Content-Type", "").startswith("application/ocsp-request") or (
             self.command == "GET" and self.path.startswith("/ocsp/")
         ):
@@ -174,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             status, out_headers, payload = self.sandbox.handle(self.command, url, headers, body)
-        self.send_response(status)
+        self._start_answer(status, out_headers)
         length = str(len(payload))
         for name, value in out_headers.items():
             if name.lower() == "content-length" and self.command == "HEAD":
@@ -185,6 +220,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _start_answer(self, status: int, headers: dict[str, str]) -> None:
+        """The status line, and Server and Date unless the answer has its own (S3's do)."""
+        self.log_request(status)
+        self.send_response_only(status)
+        names = {name.lower() for name in headers}
+        if "server" not in names:
+            self.send_header("Server", self.version_string())
+        if "date" not in names:
+            self.send_header("Date", self.date_time_string())
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _answer
 

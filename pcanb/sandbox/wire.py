@@ -424,7 +424,9 @@ def protocol_error(
     ):
         return _json_error(error)
     # S3 documents its refusals of oversized entities and header sections as 400s.
-    return _s3_error(400 if status in (413, 431) else status, s3_code or default_s3_code, message)
+    return _s3_error(
+        400 if status in (413, 414, 431) else status, s3_code or default_s3_code, message
+    )
 
 
 def _json_error(
