@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pcanb.errors import PcanbError
+
 
 def _tour(args: argparse.Namespace) -> int:
     import pandas as pd
@@ -78,11 +80,14 @@ def _sandbox_info(args: argparse.Namespace) -> int:
     from pcanb.sandbox import Sandbox, SandboxStorageError, default_path
 
     path = Path(args.path) if args.path else default_path()
+    if not (path / "sandbox.sqlite3").is_file():
+        raise PcanbError(
+            f"There is no pcanb sandbox in {path} yet: pcanb.sandbox({str(path)!r}) or any other "
+            "pcanb sandbox command makes one there."
+        )
     try:
         box = Sandbox(path, read_only=args.read_only)
     except SandboxStorageError:
-        if not (path / "sandbox.sqlite3").is_file():
-            raise
         box = Sandbox(path, read_only=True)  # info only reads: a read-only directory will do
     print(repr(box))
     return 0
@@ -100,6 +105,13 @@ def _sandbox_reset(args: argparse.Namespace) -> int:
     from pcanb.sandbox import Sandbox
 
     box = Sandbox(args.path)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise PcanbError(f"reset deletes everything in {box.path}: pass --yes to confirm.")
+        answer = input(f"Delete every CA, certificate, object and event in {box.path}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
     box.reset()
     print(f"reset {box.path}")
     return 0
@@ -110,11 +122,20 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
     from pcanb.sandbox.server import make_server
 
     box = Sandbox(args.path, read_only=args.read_only)
-    server = make_server(box, args.host, args.port)
+    try:
+        server = make_server(box, args.host, args.port)
+    except (OSError, OverflowError) as error:
+        raise PcanbError(f"cannot serve on {args.host}:{args.port} ({error})") from None
     host, port = server.server_address[:2]
     mode = " (read-only)" if box.read_only else ""
     print(f"pcanb sandbox {box.path}{mode} serving on http://{host}:{port}")
-    print(f"  aws --endpoint-url http://{host}:{port} acm-pca list-certificate-authorities")
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            f"  warning: {host} reaches beyond this machine, and the sandbox takes any "
+            "credentials: anyone who can connect can change it"
+        )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"  aws --endpoint-url http://{shown}:{port} acm-pca list-certificate-authorities")
     print("  (sign as usual: any access key and secret work; the account is " + box.account + ")")
     try:
         server.serve_forever()
@@ -148,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     advance.add_argument("--minutes", type=float, default=0)
     advance.set_defaults(run=_sandbox_advance)
     reset = box_commands.add_parser("reset", help="delete everything in the sandbox")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     reset.set_defaults(run=_sandbox_reset)
     serve = box_commands.add_parser(
         "serve", help="serve the sandbox over HTTP for the AWS CLI and SDKs"
@@ -171,8 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pcanb.errors import PcanbError
-
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -172,6 +172,13 @@ def aws_cli_runner(home: Path) -> Any:
     return run
 
 
+#: The same for S3 (the sandbox answers unsigned S3 requests only for object reads).
+S3_SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE0000000001/20260101/us-east-1/"
+    "s3/aws4_request, SignedHeaders=host, Signature=" + "0" * 64
+}
+
+
 @pytest.fixture
 def aws_cli(tmp_path):
     """:func:`aws_cli_runner` for one test."""

@@ -37,3 +37,40 @@ def test_coverage_lists_every_operation(capsys):
     out = capsys.readouterr().out
     assert "CreateCertificateAuthorityAuditReport" in out
     assert "not emulated" not in out.split("Not reproduced:")[0]
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    import socket
+
+    missing = str(tmp_path / "missing")
+    assert main(["sandbox", "info", "--path", missing]) == 2
+    assert "There is no pcanb sandbox" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # info does not make one
+
+    box = str(tmp_path / "box")
+    assert main(["sandbox", "advance", "--days", "1", "--path", box]) == 0
+    assert main(["sandbox", "advance", "--days", "-5", "--path", box]) == 2
+    assert "only moves forward" in capsys.readouterr().err
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["sandbox", "serve", "--port", port, "--path", box]) == 2
+    assert main(["sandbox", "serve", "--port", "99999", "--path", box]) == 2
+    err = capsys.readouterr().err
+    assert err.count("pcanb: error: cannot serve on 127.0.0.1") == 2
+    assert "Traceback" not in err
+
+
+def test_reset_asks_first(tmp_path, capsys, monkeypatch):
+    import io
+
+    box = tmp_path / "box"
+    assert main(["sandbox", "advance", "--days", "1", "--path", str(box)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: nobody to ask
+    assert main(["sandbox", "reset", "--path", str(box)]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert (box / "sandbox.sqlite3").exists()
+    assert main(["sandbox", "reset", "--yes", "--path", str(box)]) == 0
+    assert f"reset {box}" in capsys.readouterr().out

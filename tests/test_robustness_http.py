@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SIGNED
+from conftest import S3_SIGNED, SIGNED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -447,7 +447,10 @@ def test_an_absolute_form_target_is_served(served):
     """RFC 9112 §3.2.2: a server must accept the absolute form; its authority is the Host."""
     _, url = served
     host = urlsplit(url).netloc
-    request = f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    request = (
+        f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+        f"Authorization: {S3_SIGNED['Authorization']}\r\n\r\n"
+    )
     answer = _raw(url, request.encode())
     assert _status(answer) == 200
     assert b"ListAllMyBucketsResult" in answer
@@ -504,3 +507,55 @@ def test_acm_pca_requests_must_be_signed(served, authorization, status, code):
     assert response.status == status
     assert document["__type"] == code and document["message"]
     _still_serving(url)  # lists no CA: nothing was created
+
+
+def test_unsigned_s3_requests_may_only_read_objects(served):
+    """As AWS: an anonymous caller never writes, lists or manages buckets. Objects are read as
+    if public (the CRLs certificates point to); any signed caller is the owner."""
+    box, url = served
+    box.s3.create_bucket("anon-bucket")
+    box.s3.put_object("anon-bucket", "crl/x.crl", b"crl bytes")
+    address = _address(url)
+
+    def send(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection(*address, timeout=10)
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        return response.status, payload
+
+    assert send("GET", "/anon-bucket/crl/x.crl") == (200, b"crl bytes")
+    for method, path in (
+        ("PUT", "/anon-bucket/new"),
+        ("DELETE", "/anon-bucket/crl/x.crl"),
+        ("GET", "/anon-bucket"),
+        ("GET", "/"),
+        ("PUT", "/anon-new-bucket"),
+    ):
+        status, payload = send(method, path, b"x" if method == "PUT" else b"")
+        assert status == 403, (method, path)
+        assert ET.fromstring(payload).findtext("Code") == "AccessDenied"
+    assert box.s3.get_object("anon-bucket", "crl/x.crl") == b"crl bytes"
+    assert not box.s3.bucket_exists("anon-new-bucket")
+    status, payload = send("PUT", "/anon-bucket/new", b"x", Authorization="Basic dXNlcjpwdw==")
+    assert status == 400
+    assert ET.fromstring(payload).findtext("Code") == "InvalidArgument"
+    status, _ = send("PUT", "/anon-bucket/new", b"x", **S3_SIGNED)
+    assert status == 200
+
+
+def test_the_aws_cli_without_signing_cannot_write(served, aws_cli, tmp_path):
+    box, url = served
+    box.s3.create_bucket("cli-anon")
+    upload = tmp_path / "up.txt"
+    upload.write_text("hello")
+    refused = aws_cli(url, "s3", "cp", str(upload), "s3://cli-anon/up.txt", "--no-sign-request")
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+    allowed = aws_cli(url, "s3", "cp", str(upload), "s3://cli-anon/up.txt")
+    assert allowed.returncode == 0, allowed.stderr
+    down = aws_cli(
+        url, "s3", "cp", "s3://cli-anon/up.txt", str(tmp_path / "down.txt"), "--no-sign-request"
+    )
+    assert down.returncode == 0, down.stderr
+    assert (tmp_path / "down.txt").read_text() == "hello"

@@ -138,6 +138,7 @@ def check_consistency(
 def serve_process(path, port: int, *options: str) -> subprocess.Popen:
     """``pcanb sandbox serve`` (with ``options``) on ``port`` in its own process, once it
     answers."""
+    import urllib.error
     import urllib.request
 
     command = [sys.executable, "-m", "pcanb", "sandbox", "serve", "--port", str(port)]
@@ -150,6 +151,8 @@ def serve_process(path, port: int, *options: str) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return server
+        except urllib.error.HTTPError:  # an answer (an anonymous ListBuckets is refused)
             return server
         except OSError:
             if server.poll() is not None:

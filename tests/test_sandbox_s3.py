@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from conftest import code_of, error_of
+from conftest import S3_SIGNED, code_of, error_of
 
 from pcanb.sandbox.s3 import S3, S3Error, operation_name, valid_bucket_name
 
@@ -128,7 +128,8 @@ def bucket(client: Any) -> str:
 
 
 def raw(s3: S3, method: str, url: str, body: bytes = b"", **headers: str) -> tuple:
-    return s3.handle(method, url, {k.replace("_", "-"): v for k, v in headers.items()}, body)
+    signed = {**S3_SIGNED, **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return s3.handle(method, url, signed, body)
 
 
 def b64(digest: bytes) -> str:
@@ -697,7 +698,7 @@ def test_broken_aws_chunked_bodies(s3: S3, body: bytes, decoded_length: str, cod
 )
 def test_checksum_algorithms(s3: S3, algorithm: str, digest: bytes) -> None:
     s3.create_bucket("crl-bucket")
-    header = {f"x-amz-checksum-{algorithm}": b64(digest)}
+    header = {f"x-amz-checksum-{algorithm}": b64(digest), **S3_SIGNED}
     url = "https://s3.amazonaws.com/crl-bucket/k"
     status, headers, _ = s3.handle("PUT", url, header, b"123456789")
     assert status == 200
@@ -722,7 +723,9 @@ def test_checksum_algorithms(s3: S3, algorithm: str, digest: bytes) -> None:
 )
 def test_bad_digests(s3: S3, headers: dict[str, str], status: int, code: str) -> None:
     s3.create_bucket("crl-bucket")
-    answer = s3.handle("PUT", "https://s3.amazonaws.com/crl-bucket/k", headers, b"body")
+    answer = s3.handle(
+        "PUT", "https://s3.amazonaws.com/crl-bucket/k", {**headers, **S3_SIGNED}, b"body"
+    )
     assert answer[0] == status
     assert f"<Code>{code}</Code>".encode() in answer[2]
 
@@ -832,7 +835,8 @@ def test_keys_listed_in_utf8_binary_order(client: Any, bucket: str) -> None:
 def test_list_without_url_encoding(s3: S3) -> None:
     s3.create_bucket("crl-bucket")
     s3.put_object("crl-bucket", "a&b<c>", b"")
-    status, _, body = s3.handle("GET", "https://s3.amazonaws.com/crl-bucket?list-type=2", {}, b"")
+    url = "https://s3.amazonaws.com/crl-bucket?list-type=2"
+    status, _, body = s3.handle("GET", url, S3_SIGNED, b"")
     assert status == 200
     assert b"<Key>a&amp;b&lt;c&gt;</Key>" in body
     assert b"<EncodingType>" not in body
@@ -1128,7 +1132,9 @@ def test_concurrent_writers_share_one_directory(s3: S3, clock: Clock) -> None:
             for round_ in range(15):
                 store.put_object("crl-bucket", "crl/shared.crl", f"{index}-{round_}".encode())
                 store.put_object("crl-bucket", f"own/{index}/{round_}", b"x")
-                store.handle("DELETE", f"/crl-bucket/own/{index}/{round_}", {"Host": "h"}, b"")
+                store.handle(
+                    "DELETE", f"/crl-bucket/own/{index}/{round_}", {"Host": "h", **S3_SIGNED}, b""
+                )
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import acm_pca_bucket_policy
+from conftest import S3_SIGNED, acm_pca_bucket_policy
 
 import pcanb
 from pcanb.sandbox import s3_public_access as bpa
@@ -111,7 +111,10 @@ def test_public_access_block_survives_reopening(tmp_path):
 def test_malformed_public_access_block_is_refused(pca, document):
     pca.s3.create_bucket(Bucket="pab-bucket")
     status, _, body = pca.sandbox.handle(
-        "PUT", "https://s3.us-east-1.amazonaws.com/pab-bucket?publicAccessBlock", {}, document
+        "PUT",
+        "https://s3.us-east-1.amazonaws.com/pab-bucket?publicAccessBlock",
+        S3_SIGNED,
+        document,
     )
     assert status == 400
     assert b"<Code>MalformedXML</Code>" in body
@@ -160,7 +163,7 @@ def test_put_object_acl_needs_the_object_and_an_acl(pca):
     assert response["Error"]["Code"] == "NoSuchKey"
     pca.s3.put_object(Bucket="acl-bucket", Key="k", Body=b"")
     status, _, body = pca.sandbox.handle(
-        "PUT", "https://s3.us-east-1.amazonaws.com/acl-bucket/k?acl", {}, b""
+        "PUT", "https://s3.us-east-1.amazonaws.com/acl-bucket/k?acl", S3_SIGNED, b""
     )
     assert (status, b"<Code>MissingSecurityHeader</Code>" in body) == (400, True)
 

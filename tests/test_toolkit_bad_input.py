@@ -127,3 +127,32 @@ def test_wrong_values_get_errors_that_say_what_to_pass(world, call, value):
         assert len(str(error)) > 15, (call, value, error)
     except (ClientError, ParamValidationError):
         pass  # the service's (or botocore's) own answer to the value, with its code
+
+
+def test_charts_without_matplotlib_say_what_to_install():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "import pcanb\n"
+        "try:\n"
+        "    pcanb.charts.hierarchy\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "pip install 'pcanb[notebook]'" in out.stdout, out.stderr
+
+
+@pytest.mark.parametrize("days", [0, -3, 1.5, "30", True])
+def test_issue_refuses_days_that_are_not_a_whole_positive_number(world, days):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match="days= must be a whole number of at least 1"):
+        pca.issue(root, common_name="days.example", days=days)
+
+
+def test_a_common_name_over_64_characters_is_named(world):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match="common name"):
+        pca.issue(root, common_name="a" * 100)

@@ -30,6 +30,8 @@ def validity(
     kind, value = next(iter(given.items()))
     if kind == "END":
         return {"Type": "ABSOLUTE", "Value": int(value.timestamp())}
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1 or value % 1:
+        raise PcanbError(f"{kind.lower()}= must be a whole number of at least 1, not {value!r}")
     return {"Type": kind, "Value": int(value)}
 
 

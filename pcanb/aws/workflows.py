@@ -266,7 +266,7 @@ def issue(
         csr = build_csr(key, subject or common_name, sans)
     if validity is None:
         short_lived = described.get("UsageMode") == "SHORT_LIVED_CERTIFICATE"
-        validity = make_validity(days=days or (7 if short_lived else 365))
+        validity = make_validity(days=(7 if short_lived else 365) if days is None else days)
     signing = (
         signing_algorithm or described["CertificateAuthorityConfiguration"]["SigningAlgorithm"]
     )

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from pcanb.errors import PcanbError
 from pcanb.sandbox.store import Store
 
 OFFSET_KEY = "clock_offset_seconds"
@@ -39,7 +40,7 @@ class Clock:
     def advance(self, delta: timedelta) -> datetime:
         """Move sandbox time forward by ``delta`` (never back) and return the new time."""
         if delta < timedelta(0):
-            raise ValueError("the sandbox clock only moves forward; pass a positive duration")
+            raise PcanbError("the sandbox clock only moves forward; pass a positive duration")
         with self._store.write() as db:
             offset = self.offset(db) + delta
             self._store.set_meta(db, OFFSET_KEY, repr(offset.total_seconds()))

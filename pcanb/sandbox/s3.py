@@ -649,6 +649,25 @@ _NOUNS: dict[str, dict[str, str]] = {
 _VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
 
 
+def _check_signed(req: _Request) -> None:
+    """Who may call: any signed request is the account owner (signatures are not checked). An
+    unsigned one may only read objects, as if public: the CRLs and reports that certificates
+    and OCSP clients fetch by URL (AWS serves those only from public buckets or through a CDN;
+    it refuses anonymous writes, listings and bucket calls whatever the policy)."""
+    authorization = req.headers.get("authorization", "").strip()
+    if authorization:
+        if not authorization.startswith(("AWS4-HMAC-SHA256 ", "AWS ")):
+            raise _invalid_argument(
+                "Unsupported Authorization Type", "Authorization", authorization[:80]
+            )
+        return
+    if "X-Amz-Signature" in req.query or "Signature" in req.query:  # a presigned URL
+        return
+    if req.method in ("GET", "HEAD") and req.key is not None:
+        return
+    raise S3Error(403, "AccessDenied", "Access Denied: anonymous requests may only read objects")
+
+
 def _is_auth_param(name: str) -> bool:
     return name.lower().startswith("x-amz-") or name in ("AWSAccessKeyId", "Signature", "Expires")
 
@@ -1036,6 +1055,7 @@ class S3:
             answerer = self._multipart if op in _MULTIPART_OPS else self
             handler = getattr(answerer, f"_op_{op}")
             _check_params(op, req)
+            _check_signed(req)
             self._check_owner(req)
             if self.read_only and req.method not in ("GET", "HEAD"):
                 raise S3Error(

@@ -175,7 +175,8 @@ def read_only_message(path: Path, what: str | None = None) -> str:
     )
     return (
         f"The pcanb sandbox in {path.parent} was opened read-only: {change}. Open it without "
-        "read_only=True (in a writable directory) to change it."
+        "read_only=True (or pcanb sandbox serve --read-only), in a writable directory, to "
+        "change it."
     )
 
 
@@ -323,8 +324,9 @@ class Store:
             raise SandboxStorageError(
                 f"The pcanb sandbox in {self.path.parent} was not closed cleanly: its latest "
                 f"changes are still in {wal.name}, and SQLite can only read them from a "
-                "directory it can write. Open it once without read_only=True, or copy the "
-                "directory somewhere writable and open the copy."
+                "directory it can write. Copy the directory somewhere writable and open the "
+                "copy (read_only=True still leaves the copy's database unchanged), or open it "
+                "once without read_only=True, which saves those changes into the database."
             )
         return sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
 

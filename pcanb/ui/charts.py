@@ -29,6 +29,14 @@ from pcanb.analysis.expiry import (
 )
 from pcanb.errors import PcanbError
 
+try:
+    import matplotlib  # noqa: F401  (the package only: pyplot loads when a chart is drawn)
+except ImportError:
+    raise ModuleNotFoundError(
+        "pcanb's charts need matplotlib: pip install 'pcanb[notebook]' (or matplotlib alone)",
+        name="matplotlib",
+    ) from None
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from pcanb.errors import PcanbError
 from pcanb.vocab import DEFAULT_SIGNING_ALGORITHM
 from pcanb.x509.keys import PrivateKey, generate_private_key, key_algorithm_of, sign_arguments
 from pcanb.x509.names import subject_to_name
@@ -44,7 +45,10 @@ def _name(subject: x509.Name | Mapping[str, Any] | str | None) -> x509.Name:
     if isinstance(subject, x509.Name):
         return subject
     if isinstance(subject, str):
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        try:
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        except ValueError as error:  # e.g. longer than X.520's 64 characters
+            raise PcanbError(f"common name {subject[:40]!r}…: {error}") from None
     return subject_to_name(subject)
 
 
