@@ -12,6 +12,7 @@ Reached as ``pcanb.charts`` and, on frames, as ``report.pca.timeline()`` / ``fra
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,13 +30,15 @@ from pcanb.analysis.expiry import (
 )
 from pcanb.errors import PcanbError
 
-try:
-    import matplotlib  # noqa: F401  (the package only: pyplot loads when a chart is drawn)
-except ImportError:
+try:  # installed? (found, not imported: matplotlib loads when a chart is drawn)
+    _MATPLOTLIB = importlib.util.find_spec("matplotlib")
+except ValueError:  # a module set to None in sys.modules, as when it cannot be imported
+    _MATPLOTLIB = None
+if _MATPLOTLIB is None:
     raise ModuleNotFoundError(
         "pcanb's charts need matplotlib: pip install 'pcanb[notebook]' (or matplotlib alone)",
         name="matplotlib",
-    ) from None
+    )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
