@@ -397,6 +397,8 @@ def test_requests_that_name_no_api_get_s3_errors_with_a_status_line(
     assert _status(answer) == status
     error = _s3_answer(answer)
     assert error.findtext("Code") == code and error.findtext("Message")
+    if request_bytes.startswith(b"\x16"):
+        assert "plain HTTP" in error.findtext("Message")
     _still_serving(url)
     assert "Traceback" not in capfd.readouterr().err
 
@@ -559,3 +561,19 @@ def test_the_aws_cli_without_signing_cannot_write(served, aws_cli, tmp_path):
     )
     assert down.returncode == 0, down.stderr
     assert (tmp_path / "down.txt").read_text() == "hello"
+
+
+def test_a_json_1_0_request_for_another_service_is_answered_in_json_1_0(served):
+    _, url = served
+    connection = http.client.HTTPConnection(*_address(url), timeout=10)
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.ListTables",
+    }
+    connection.request("POST", "/", b"{}", headers)
+    response = connection.getresponse()
+    document = json.loads(response.read())
+    connection.close()
+    assert response.status == 400
+    assert response.getheader("Content-Type") == "application/x-amz-json-1.0"
+    assert document["__type"] == "UnknownOperationException"

@@ -84,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own refusals (a malformed request line, headers too large, an unknown
         method) as AWS errors, like every other answer."""
         text = ": ".join(part for part in (message, explain) if part) or HTTPStatus(code).phrase
+        if getattr(self, "raw_requestline", b"")[:1] == b"\x16":  # a TLS handshake record
+            text = "This endpoint speaks plain HTTP: use http://, not https://."
         self._refuse(BadRequest(code, text))
 
     def _check_headers(self) -> None:

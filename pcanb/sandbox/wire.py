@@ -115,7 +115,12 @@ class Wire:
                 message = (
                     "An AWS JSON request needs an X-Amz-Target header (ACMPrivateCA.<Action>)."
                 )
-            return _json_error(ServiceError("UnknownOperationException", message))
+            status, out_headers, payload = _json_error(
+                ServiceError("UnknownOperationException", message)
+            )
+            if lower.get("content-type", "").startswith("application/x-amz-json-1.0"):
+                out_headers["Content-Type"] = "application/x-amz-json-1.0"  # answer in kind
+            return status, out_headers, payload
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         try:
