@@ -174,9 +174,8 @@ def read_only_message(path: Path, what: str | None = None) -> str:
         f"{what} would change it" if what else "nothing in it can change (actions, clock, settings)"
     )
     return (
-        f"The pcanb sandbox in {path.parent} was opened read-only: {change}. Open it without "
-        "read_only=True (or pcanb sandbox serve --read-only), in a writable directory, to "
-        "change it."
+        f"The pcanb sandbox in {path.parent} was opened read-only: {change}. To change it, "
+        "open it without read_only=True (serve it without --read-only), in a writable directory."
     )
 
 
