@@ -89,22 +89,21 @@ class Wire:
     ) -> tuple[int, dict[str, str], bytes]:
         headers = {k: _text(v) for k, v in headers.items()}
         lower = {k.lower(): v for k, v in headers.items()}
-        protocol = lower.get("smithy-protocol")
-        if protocol is not None and protocol.strip().lower() == "rpc-v2-cbor":
-            try:
-                from pcanb.sandbox.rpcv2_cbor import CborCodec
-            except ImportError:  # cbor2 is not installed
+        api = _api_of(lower)
+        if api == "cbor":
+            codec = _cbor_codec()
+            if codec is None:
                 error = ServiceError(
                     "NotImplementedException",
                     "Smithy RPC v2 CBOR needs the cbor2 package: pip install 'pcanb[serve]'.",
                     501,
                 )
                 return _json_error(error)
-            return self.handle_pca(method, url, lower, body, CborCodec())
+            return self.handle_pca(method, url, lower, body, codec)
         target = lower.get("x-amz-target")
-        if target is not None and target.startswith(_TARGET_PREFIX):
+        if api == "json" and target is not None and target.startswith(_TARGET_PREFIX):
             return self.handle_pca(method, url, lower, body, JSON_CODEC)
-        if target is not None or lower.get("content-type", "").startswith("application/x-amz-json"):
+        if api == "json":
             # An AWS JSON request for another service (or with no target): S3 never sees these.
             if target:
                 message = (
@@ -115,12 +114,8 @@ class Wire:
                 message = (
                     "An AWS JSON request needs an X-Amz-Target header (ACMPrivateCA.<Action>)."
                 )
-            status, out_headers, payload = _json_error(
-                ServiceError("UnknownOperationException", message)
-            )
-            if lower.get("content-type", "").startswith("application/x-amz-json-1.0"):
-                out_headers["Content-Type"] = "application/x-amz-json-1.0"  # answer in kind
-            return status, out_headers, payload
+            error = ServiceError("UnknownOperationException", message)
+            return _json_error(error, content_type=_json_content_type(lower))
         if self.sandbox.s3 is None:
             return _json_error(ServiceError("UnknownOperationException", "Unknown service."))
         try:
@@ -409,25 +404,49 @@ _HTTP_REFUSALS: dict[int, tuple[str, str]] = {
 }
 
 
+def _api_of(lower: Mapping[str, str]) -> str:
+    """The wire format a request speaks (``lower``: lower-case header names): ``"cbor"``
+    (Smithy RPC v2), ``"json"`` (AWS JSON, for acm-pca or any other service) or ``"s3"``
+    (everything else: a request that names no API goes to S3)."""
+    if lower.get("smithy-protocol", "").strip().lower() == "rpc-v2-cbor":
+        return "cbor"
+    if "x-amz-target" in lower or lower.get("content-type", "").startswith(
+        "application/x-amz-json"
+    ):
+        return "json"
+    return "s3"
+
+
+def _json_content_type(lower: Mapping[str, str]) -> str:
+    """AWS JSON 1.0 for a request that sent 1.0 (an answer in kind), 1.1 otherwise."""
+    if lower.get("content-type", "").startswith("application/x-amz-json-1.0"):
+        return "application/x-amz-json-1.0"
+    return JSON_CONTENT_TYPE
+
+
+def _cbor_codec() -> Codec | None:
+    """The CBOR codec, or ``None`` when cbor2 is not installed."""
+    try:
+        from pcanb.sandbox.rpcv2_cbor import CborCodec
+    except ImportError:
+        return None
+    return CborCodec()
+
+
 def protocol_error(
     headers: Mapping[str, str], status: int, message: str, s3_code: str | None = None
 ) -> tuple[int, dict[str, str], bytes]:
     """The answer to an HTTP message that cannot be served (bad framing, too large, unknown
-    method), in the format of the API it was meant for: AWS JSON or CBOR for acm-pca requests,
-    S3's XML otherwise (a request that names no API goes to S3, as every other request does)."""
+    method), in the format of the API it was meant for (see :func:`_api_of`)."""
     lower = {k.lower(): _text(v) for k, v in headers.items()}
     json_code, default_s3_code = _HTTP_REFUSALS.get(status, ("BadRequestException", "BadRequest"))
     error = ServiceError(json_code, message, status)
-    if lower.get("smithy-protocol", "").strip().lower() == "rpc-v2-cbor":
-        try:
-            from pcanb.sandbox.rpcv2_cbor import CborCodec
-        except ImportError:
-            return _json_error(error)
-        return CborCodec().error(error, str(uuid.uuid4()))
-    if "x-amz-target" in lower or lower.get("content-type", "").startswith(
-        "application/x-amz-json"
-    ):
-        return _json_error(error)
+    api = _api_of(lower)
+    codec = _cbor_codec() if api == "cbor" else None
+    if codec is not None:
+        return codec.error(error, str(uuid.uuid4()))
+    if api != "s3":
+        return _json_error(error, content_type=_json_content_type(lower))
     # S3 documents its refusals of oversized entities and header sections as 400s.
     return _s3_error(
         400 if status in (413, 414, 431) else status, s3_code or default_s3_code, message
@@ -435,12 +454,12 @@ def protocol_error(
 
 
 def _json_error(
-    error: ServiceError, request_id: str | None = None
+    error: ServiceError, request_id: str | None = None, content_type: str = JSON_CONTENT_TYPE
 ) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
     headers = {
         "x-amzn-RequestId": request_id or str(uuid.uuid4()),
-        "Content-Type": JSON_CONTENT_TYPE,
+        "Content-Type": content_type,
         "x-amzn-ErrorType": error.code,
     }
     return error.status, headers, body
