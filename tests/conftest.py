@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import pcanb
+from pcanb.aws.buckets import pca_bucket_policy
 
 EC_CA = {
     "KeyAlgorithm": "EC_prime256v1",
@@ -76,13 +77,6 @@ def run_openssl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
 
 
-def acm_pca_bucket_policy(bucket: str) -> dict:
-    """The bucket policy AWS documents for CRLs and audit reports (acm-pca may write)."""
-    from pcanb.aws.buckets import pca_bucket_policy
-
-    return pca_bucket_policy(bucket)
-
-
 def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **create) -> str:
     """Create bucket ``name`` (``create`` goes to CreateBucket) with a policy: the documented
     acm-pca one by default, another dict, or none."""
@@ -90,7 +84,7 @@ def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **
 
     pca.s3.create_bucket(Bucket=name, **create)
     if policy == "acm-pca":
-        policy = acm_pca_bucket_policy(name)
+        policy = pca_bucket_policy(name)
     if policy is not None:
         pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
     return name

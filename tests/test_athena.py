@@ -11,7 +11,6 @@ import sys
 import duckdb
 import pandas as pd
 import pytest
-from conftest import acm_pca_bucket_policy
 from test_analysis_activity import ACM, CA_A, CA_B, CLIENT, CODE, SERVER, record
 
 import pcanb
@@ -20,10 +19,11 @@ from pcanb.analysis import athena
 from pcanb.analysis import expiry as exp
 from pcanb.analysis.datasets import newest_state
 from pcanb.analysis.reports import AWS_FIELDS, read_audit_report
+from pcanb.aws.buckets import pca_bucket_policy
 from pcanb.errors import PcanbError
 
 BUCKET = "pki-audit"
-POLICY = acm_pca_bucket_policy(BUCKET)
+POLICY = pca_bucket_policy(BUCKET)
 
 
 @pytest.fixture(scope="module")

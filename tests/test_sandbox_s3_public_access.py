@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import S3_SIGNED, acm_pca_bucket_policy
+from conftest import S3_SIGNED
 
 import pcanb
+from pcanb.aws.buckets import pca_bucket_policy
 from pcanb.sandbox import s3_public_access as bpa
 
 ALL_ON = dict.fromkeys(bpa.FIELDS, True)
@@ -231,7 +232,7 @@ def test_block_public_policy_refuses_public_bucket_policies(pca):
         "NoSuchBucketPolicy"
     )
     # the documented acm-pca policy is not public, so a new bucket takes it
-    service = json.dumps(acm_pca_bucket_policy("open-bucket"))
+    service = json.dumps(pca_bucket_policy("open-bucket"))
     s3.put_bucket_policy(Bucket="open-bucket", Policy=service)
     assert access_denied(error_of(lambda: s3.put_bucket_policy(Bucket="open-bucket", Policy=text)))
     assert s3.get_bucket_policy(Bucket="open-bucket")["Policy"] == service  # unchanged
