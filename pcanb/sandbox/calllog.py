@@ -95,7 +95,10 @@ def insert(
 def record(
     store: Store, *, when: datetime | Callable[[sqlite3.Connection], datetime], **event: Any
 ) -> None:
-    """Append one event in its own small transaction; ``when`` may be read inside it."""
+    """Append one event in its own small transaction; ``when`` may be read inside it. A store
+    opened read-only records nothing (the call log is part of the database)."""
+    if store.read_only:
+        return
     with store.write() as db:
         insert(db, when=when(db) if callable(when) else when, **event)
 

@@ -130,8 +130,6 @@ class Wire:
             status, out_headers, payload = self.sandbox.s3.handle(method, url, headers, body)
         except Exception as exc:
             return _s3_failure(self.sandbox.store.path, exc)
-        if self.sandbox.store.read_only:
-            return status, out_headers, payload
         try:
             self._log_s3(method, url, headers, status, out_headers, payload)
         except Exception as exc:
@@ -258,8 +256,6 @@ class Wire:
         self, codec: Codec, operation, region, access_key, request_id, params, error: ServiceError
     ):
         """The AWS error answer for a failed call, recorded in the call log when it can be."""
-        if self.sandbox.store.read_only:
-            return codec.error(error, request_id)
         try:
             calllog.record(
                 self.sandbox.store,
