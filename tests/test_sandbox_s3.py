@@ -1148,3 +1148,76 @@ def test_concurrent_writers_share_one_directory(s3: S3, clock: Clock) -> None:
     _, headers, _ = s3.handle("HEAD", "/crl-bucket/crl/shared.crl", {"Host": "h"}, b"")
     assert headers["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
     assert list((s3.root / ".meta" / "tmp").iterdir()) == []
+
+
+# --- presigned URLs ------------------------------------------------------------------------------
+
+
+def _presigned(connect: Callable[..., Any], method: str, expires: int, **config: Any) -> str:
+    client = connect("path", **config)
+    operation = {"GET": "get_object", "PUT": "put_object"}[method]
+    return client.generate_presigned_url(
+        operation, Params={"Bucket": "crl-bucket", "Key": "k"}, ExpiresIn=expires
+    )
+
+
+def _with_query(url: str, **changes: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(changes)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.mark.parametrize("signature_version", ["s3v4", "s3"])
+def test_presigned_url_is_honoured_until_it_expires(
+    s3: S3, connect: Callable[..., Any], signature_version: str
+) -> None:
+    s3.create_bucket("crl-bucket")
+    put = _presigned(connect, "PUT", 600, signature_version=signature_version)
+    assert s3.handle("PUT", put, {}, b"uploaded")[0] == 200
+    get = _presigned(connect, "GET", 600, signature_version=signature_version)
+    assert s3.handle("GET", get, {}, b"")[:3:2] == (200, b"uploaded")
+
+    status, _, body = s3.handle("GET", _expired(get, signature_version), {}, b"")
+    root = ElementTree.fromstring(body)
+    assert (status, root.findtext("Code"), root.findtext("Message")) == (
+        403,
+        "AccessDenied",
+        "Request has expired",
+    )
+    assert root.findtext("ServerTime") and root.findtext("Expires")
+    if signature_version == "s3v4":
+        assert root.findtext("X-Amz-Expires") == "600"
+    # An expired upload changes nothing.
+    assert s3.handle("PUT", _expired(put, signature_version), {}, b"new")[0] == 403
+    assert s3.handle("GET", get, {}, b"")[2] == b"uploaded"
+
+
+def _expired(url: str, signature_version: str) -> str:
+    """``url`` as if it had been presigned two hours ago (signatures are not checked)."""
+    past = datetime.now(UTC) - timedelta(hours=2)
+    if signature_version == "s3v4":
+        return _with_query(url, **{"X-Amz-Date": past.strftime("%Y%m%dT%H%M%SZ")})
+    return _with_query(url, Expires=str(int(past.timestamp()) + 600))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"X-Amz-Expires": "604801"}, "X-Amz-Expires must be less than a week"),
+        ({"X-Amz-Expires": "soon"}, "X-Amz-Expires should be a number"),
+        ({"X-Amz-Date": "2026-01-01"}, "X-Amz-Date must be in the ISO8601 Long Format"),
+    ],
+)
+def test_presigned_url_with_bad_time_parameters(
+    s3: S3, connect: Callable[..., Any], changes: dict[str, str], message: str
+) -> None:
+    s3.create_bucket("crl-bucket")
+    s3.put_object("crl-bucket", "k", b"x")
+    url = _with_query(_presigned(connect, "GET", 600, signature_version="s3v4"), **changes)
+    status, _, body = s3.handle("GET", url, {}, b"")
+    root = ElementTree.fromstring(body)
+    assert (status, root.findtext("Code")) == (400, "AuthorizationQueryParametersError")
+    assert root.findtext("Message").startswith(message)

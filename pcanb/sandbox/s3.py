@@ -662,10 +662,67 @@ def _check_signed(req: _Request) -> None:
             )
         return
     if "X-Amz-Signature" in req.query or "Signature" in req.query:  # a presigned URL
+        _check_presigned_expiry(req.query, datetime.now(UTC))
         return
     if req.method in ("GET", "HEAD") and req.key is not None:
         return
     raise S3Error(403, "AccessDenied", "Access Denied: anonymous requests may only read objects")
+
+
+_PRESIGNED_MAX_SECONDS = 604800  # SigV4 presigned URLs live at most a week
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+def _query_parameters_error(message: str) -> S3Error:
+    return S3Error(400, "AuthorizationQueryParametersError", message)
+
+
+def _check_presigned_expiry(query: Mapping[str, str], now: datetime) -> None:
+    """A presigned URL is honoured until it expires, as S3 does (its signature is not checked).
+
+    SigV4 (``X-Amz-Date`` + ``X-Amz-Expires`` seconds, at most a week) and SigV2 (``Expires``,
+    epoch seconds). Expiry is judged by the real clock, the one the client signed with, not the
+    sandbox clock, which may have been moved forward.
+    """
+    server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "X-Amz-Signature" in query:
+        try:
+            signed_at = datetime.strptime(query.get("X-Amz-Date", ""), _AMZ_DATE).replace(
+                tzinfo=UTC
+            )
+        except ValueError:
+            raise _query_parameters_error(
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+            ) from None
+        seconds = query.get("X-Amz-Expires", "")
+        if not seconds.isdigit():
+            raise _query_parameters_error("X-Amz-Expires should be a number")
+        if int(seconds) > _PRESIGNED_MAX_SECONDS:
+            raise _query_parameters_error(
+                f"X-Amz-Expires must be less than a week (in seconds) that is "
+                f"{_PRESIGNED_MAX_SECONDS}"
+            )
+        expires = signed_at.timestamp() + int(seconds)
+        extra = {"X-Amz-Expires": seconds}
+    else:
+        value = query.get("Expires", "")
+        if not value.isdigit():
+            raise S3Error(
+                403,
+                "AccessDenied",
+                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+            )
+        expires = int(value)
+        extra = {}
+    if now.timestamp() > expires:
+        raise S3Error(
+            403,
+            "AccessDenied",
+            "Request has expired",
+            **extra,
+            Expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ServerTime=server_time,
+        )
 
 
 def _is_auth_param(name: str) -> bool:
