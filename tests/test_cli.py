@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 from pcanb.cli import main
+
+# What `pip install pcanb` alone gives: none of the notebook extra's libraries can be imported.
+_WITHOUT_NOTEBOOK_EXTRA = (
+    "import sys\n"
+    "for name in ('matplotlib', 'ipywidgets', 'tqdm', 'IPython'):\n"
+    "    sys.modules[name] = None\n"
+)
 
 
 def test_tour_runs_the_whole_story(tmp_path, capsys):
@@ -23,6 +31,18 @@ def test_tour_runs_the_whole_story(tmp_path, capsys):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Key Compromise" in result.stdout
+
+
+def test_tour_runs_without_the_notebook_extra(tmp_path):
+    code = _WITHOUT_NOTEBOOK_EXTRA + (
+        "from pcanb.cli import main\n"
+        f"sys.exit(main(['tour', '--path', {str(tmp_path / 'tour')!r}]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "chain check: valid" in result.stdout
 
 
 def test_sandbox_advance_and_info(tmp_path, capsys):

@@ -130,19 +130,27 @@ def test_wrong_values_get_errors_that_say_what_to_pass(world, call, value):
 
 
 def test_charts_without_matplotlib_say_what_to_install():
+    """A session opens and registers the ``.pca`` accessor without matplotlib; drawing a chart
+    (from pcanb.charts or the accessor) names the extra to install."""
     import subprocess
     import sys
 
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import pcanb\n"
-        "try:\n"
-        "    pcanb.charts.hierarchy\n"
-        "except ModuleNotFoundError as error:\n"
-        "    print(error)\n"
+        "import pandas as pd, pcanb\n"
+        "pca = pcanb.sandbox(':memory:')\n"
+        "frame = pd.DataFrame({'not_after': pd.to_datetime(['2030-01-01'], utc=True)})\n"
+        "for draw in (lambda: pcanb.charts.hierarchy(pca), lambda: frame.pca.expiry()):\n"
+        "    try:\n"
+        "        draw()\n"
+        "    except ModuleNotFoundError as error:\n"
+        "        print(error.name, '|', error)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert "pip install 'pcanb[notebook]'" in out.stdout, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2, out.stderr[-2000:]
+    assert all(line.startswith("matplotlib | ") for line in lines), lines
+    assert all("pip install 'pcanb[notebook]'" in line for line in lines), lines
 
 
 @pytest.mark.parametrize("days", [0, -3, 1.5, "30", True])

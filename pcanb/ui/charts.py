@@ -12,10 +12,11 @@ Reached as ``pcanb.charts`` and, on frames, as ``report.pca.timeline()`` / ``fra
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,19 +31,15 @@ from pcanb.analysis.expiry import (
 )
 from pcanb.errors import PcanbError
 
-try:  # installed? (found, not imported: matplotlib loads when a chart is drawn)
-    _MATPLOTLIB = importlib.util.find_spec("matplotlib")
-except ValueError:  # a module set to None in sys.modules, as when it cannot be imported
-    _MATPLOTLIB = None
-if _MATPLOTLIB is None:
-    raise ModuleNotFoundError(
-        "pcanb's charts need matplotlib: pip install 'pcanb[notebook]' (or matplotlib alone)",
-        name="matplotlib",
-    )
+_MISSING_MATPLOTLIB = (
+    "pcanb's charts need matplotlib: pip install 'pcanb[notebook]' (or matplotlib alone)"
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Okabe–Ito colours (readable by colour-blind people), for groups such as templates or CAs.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -73,6 +70,23 @@ STATUS_COLORS = {
 NOW_COLOR = "#222222"
 MARK_COLOR = "#B2182B"
 _PERIOD_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0}
+
+
+def _draws(function: _F) -> _F:
+    """A chart function: without matplotlib it says what to install. This module itself imports
+    without matplotlib (the ``.pca`` accessor and the analyses need only pandas)."""
+
+    @functools.wraps(function)
+    def chart(*args: Any, **kwargs: Any) -> Any:
+        try:  # found, not imported: matplotlib loads when the chart is drawn
+            found = importlib.util.find_spec("matplotlib") is not None
+        except ValueError:  # a module set to None in sys.modules, as when it cannot be imported
+            found = False
+        if not found:
+            raise ModuleNotFoundError(_MISSING_MATPLOTLIB, name="matplotlib")
+        return function(*args, **kwargs)
+
+    return chart  # type: ignore[return-value]
 
 
 # -- shared helpers -------------------------------------------------------------------------------
@@ -232,6 +246,7 @@ def _marks(ax: Axes, marks: Mapping[str, Any] | Sequence[Any] | None) -> None:
             )  # fmt: skip
 
 
+@_draws
 def audit_timeline(
     report: Any,
     *,
@@ -475,6 +490,7 @@ def _validity_height(bars: int) -> float:
     return max(2.4, min(0.27 * bars + 1.3, 11.0))
 
 
+@_draws
 def validity(
     frame: pd.DataFrame,
     *,
@@ -502,6 +518,7 @@ def validity(
     return ax
 
 
+@_draws
 def expiry_histogram(
     frame: pd.DataFrame,
     *,
@@ -571,6 +588,7 @@ def _histogram(
     return ax
 
 
+@_draws
 def expiry(
     frame: pd.DataFrame,
     *,
@@ -665,6 +683,7 @@ def _node_text(row: Mapping[str, Any], now: pd.Timestamp) -> str:
     return "\n".join(lines)
 
 
+@_draws
 def hierarchy(
     source: Any,
     *,
