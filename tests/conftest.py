@@ -90,6 +90,28 @@ def make_pca_bucket(pca, name: str, *, policy: dict | str | None = "acm-pca", **
     return name
 
 
+def make_public(pca, name: str) -> None:
+    """Let everyone read ``name``'s objects, as a public CRL bucket must on AWS: Block Public
+    Access off, and a statement for everyone added to the bucket policy (through boto3)."""
+    import json
+
+    pca.s3.delete_public_access_block(Bucket=name)
+    try:
+        policy = json.loads(pca.s3.get_bucket_policy(Bucket=name)["Policy"])
+    except pca.s3.exceptions.ClientError:
+        policy = {"Version": "2012-10-17", "Statement": []}
+    policy["Statement"].append(
+        {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{name}/*",
+        }
+    )
+    pca.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
 def ec_csr_pem(
     common_name: str | None = "leaf.example.com",
     sans: tuple[str, ...] = (),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import crl_revocation, make_pca_bucket, run_openssl
+from conftest import crl_revocation, make_pca_bucket, make_public, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
@@ -311,7 +312,12 @@ def test_custom_path_and_cname(pca, extra, key, cdp):
     assert crl.get_revoked_certificate_by_serial_number(cert.serial) is not None
     keys = {o["Key"] for o in pca.s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert keys == {key, "acm-pca-permission-test-key"}
-    # the URL in the certificate serves that object
+    # The URL in the certificate serves that object: through a CustomCname (a CDN in front of
+    # the bucket) as is; straight from S3 only once the bucket lets everyone read it.
+    if "CustomCname" not in extra:
+        status, _, body = pca.sandbox.fetch("GET", cert.crl_urls[0])
+        assert (status, ElementTree.fromstring(body).findtext("Code")) == (403, "AccessDenied")
+        make_public(pca, bucket)
     status, headers, body = pca.sandbox.fetch("GET", cert.crl_urls[0])
     assert status == 200
     assert headers["Content-Type"] == "application/pkix-crl"
@@ -509,6 +515,24 @@ def test_toolkit_crl_and_check_revocation(env):
     sources = gone.to_frame()
     assert list(sources.columns) == ["source", "url", "revoked", "detail"]
     assert sources.loc[0, "source"] == "CRL" and bool(sources.loc[0, "revoked"])
+
+
+def test_check_revocation_says_when_relying_parties_cannot_fetch_the_crl(env):
+    """A CRL in a private bucket answers 403 to an anonymous GET, as on AWS: the check reads it
+    with the session's credentials and says that relying parties cannot; once the bucket is
+    public, the CRL is fetched as they fetch it."""
+    pca, _, sub = env
+    bad = leaf(pca, sub, "private-crl.example.com")
+    pca.revoke(bad, "KEY_COMPROMISE")
+    status, _, _ = pca.sandbox.fetch("GET", bad.crl_urls[0])
+    assert status == 403
+    private = pca.check_revocation(bad)
+    assert private.revoked is True
+    assert "relying parties cannot fetch this CRL" in private.sources[0]["detail"]
+    make_public(pca, BUCKET)
+    public = pca.check_revocation(bad)
+    assert public.revoked is True
+    assert "relying parties" not in public.sources[0]["detail"]
 
 
 def test_toolkit_crl_without_crl_config_explains(pca, root):

@@ -511,9 +511,10 @@ def test_acm_pca_requests_must_be_signed(served, authorization, status, code):
     _still_serving(url)  # lists no CA: nothing was created
 
 
-def test_unsigned_s3_requests_may_only_read_objects(served):
-    """As AWS: an anonymous caller never writes, lists or manages buckets. Objects are read as
-    if public (the CRLs certificates point to); any signed caller is the owner."""
+def test_unsigned_s3_requests_may_only_read_public_objects(served):
+    """As AWS: an anonymous caller never writes, lists or manages buckets, and reads only what
+    is public (a public-read object ACL, or a bucket policy letting everyone GetObject), unless
+    Block Public Access ignores it; any signed caller is the owner."""
     box, url = served
     box.s3.create_bucket("anon-bucket")
     box.s3.put_object("anon-bucket", "crl/x.crl", b"crl bytes")
@@ -527,17 +528,25 @@ def test_unsigned_s3_requests_may_only_read_objects(served):
         connection.close()
         return response.status, payload
 
-    assert send("GET", "/anon-bucket/crl/x.crl") == (200, b"crl bytes")
+    def code(method: str, path: str, body: bytes = b"") -> tuple[int, str | None]:
+        status, payload = send(method, path, body)
+        return status, ET.fromstring(payload).findtext("Code") if payload else None
+
     for method, path in (
+        ("GET", "/anon-bucket/crl/x.crl"),  # private (the bucket's defaults)
+        ("GET", "/anon-bucket/crl/missing.crl"),  # anonymous callers may not learn what exists
         ("PUT", "/anon-bucket/new"),
         ("DELETE", "/anon-bucket/crl/x.crl"),
         ("GET", "/anon-bucket"),
         ("GET", "/"),
         ("PUT", "/anon-new-bucket"),
     ):
-        status, payload = send(method, path, b"x" if method == "PUT" else b"")
-        assert status == 403, (method, path)
-        assert ET.fromstring(payload).findtext("Code") == "AccessDenied"
+        assert code(method, path, b"x" if method == "PUT" else b"") == (403, "AccessDenied"), (
+            method,
+            path,
+        )
+    assert send("HEAD", "/anon-bucket/crl/x.crl")[0] == 403
+    assert code("GET", "/no-such-bucket/k") == (404, "NoSuchBucket")
     assert box.s3.get_object("anon-bucket", "crl/x.crl") == b"crl bytes"
     assert not box.s3.bucket_exists("anon-new-bucket")
     status, payload = send("PUT", "/anon-bucket/new", b"x", Authorization="Basic dXNlcjpwdw==")
@@ -545,6 +554,37 @@ def test_unsigned_s3_requests_may_only_read_objects(served):
     assert ET.fromstring(payload).findtext("Code") == "InvalidArgument"
     status, _ = send("PUT", "/anon-bucket/new", b"x", **S3_SIGNED)
     assert status == 200
+    assert send("GET", "/anon-bucket/crl/x.crl", **S3_SIGNED) == (200, b"crl bytes")
+
+    # A public-read object ACL, on a bucket with ACLs enabled: public unless IgnorePublicAcls.
+    box.s3.create_bucket("acl-bucket", object_ownership="ObjectWriter", public_access_block=None)
+    box.s3.put_object("acl-bucket", "crl/p.crl", b"public crl", acl="public-read")
+    box.s3.put_object("acl-bucket", "crl/o.crl", b"owner crl", acl="bucket-owner-full-control")
+    assert send("GET", "/acl-bucket/crl/p.crl") == (200, b"public crl")
+    assert send("HEAD", "/acl-bucket/crl/p.crl")[0] == 200
+    assert code("GET", "/acl-bucket/crl/o.crl") == (403, "AccessDenied")
+    box.s3.put_public_access_block("acl-bucket", {"IgnorePublicAcls": True})
+    assert code("GET", "/acl-bucket/crl/p.crl") == (403, "AccessDenied")
+
+    # A bucket policy letting everyone read: public unless RestrictPublicBuckets.
+    box.s3.put_public_access_block("anon-bucket", None)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::anon-bucket/crl/*",
+            }
+        ],
+    }
+    status, _ = send("PUT", "/anon-bucket?policy", json.dumps(policy).encode(), **S3_SIGNED)
+    assert status == 204
+    assert send("GET", "/anon-bucket/crl/x.crl") == (200, b"crl bytes")
+    assert code("GET", "/anon-bucket/new") == (403, "AccessDenied")  # outside the Resource
+    box.s3.put_public_access_block("anon-bucket", {"RestrictPublicBuckets": True})
+    assert code("GET", "/anon-bucket/crl/x.crl") == (403, "AccessDenied")
 
 
 def test_the_aws_cli_without_signing_cannot_write(served, aws_cli, tmp_path):
@@ -556,9 +596,32 @@ def test_the_aws_cli_without_signing_cannot_write(served, aws_cli, tmp_path):
     assert refused.returncode != 0 and "AccessDenied" in refused.stderr
     allowed = aws_cli(url, "s3", "cp", str(upload), "s3://cli-anon/up.txt")
     assert allowed.returncode == 0, allowed.stderr
-    down = aws_cli(
-        url, "s3", "cp", "s3://cli-anon/up.txt", str(tmp_path / "down.txt"), "--no-sign-request"
+    anonymous_download = (
+        "s3", "cp", "s3://cli-anon/up.txt", str(tmp_path / "down.txt"), "--no-sign-request"
+    )  # fmt: skip
+    private = aws_cli(url, *anonymous_download)
+    assert private.returncode != 0 and "403" in private.stderr, private.stderr
+    box.s3.put_public_access_block("cli-anon", None)
+    public_read = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::cli-anon/*"}
+        ],
+    }  # fmt: skip
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps(public_read))
+    put = aws_cli(
+        url,
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        "cli-anon",
+        "--policy",
+        f"file://{policy_file}",
     )
+    assert put.returncode == 0, put.stderr
+    down = aws_cli(url, *anonymous_download)
     assert down.returncode == 0, down.stderr
     assert (tmp_path / "down.txt").read_text() == "hello"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
@@ -159,6 +161,47 @@ class RevocationCheck:
         return pd.DataFrame(self.sources, columns=["source", "url", "revoked", "detail"])
 
 
+# S3 endpoints a CDP may name: virtual-hosted (bucket.s3[.region].amazonaws.com) or path-style.
+_S3_VIRTUAL_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$"
+)
+_S3_PATH_HOST = re.compile(r"^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
+
+
+def _s3_object_of(url: str) -> tuple[str, str] | None:
+    """(bucket, key) when ``url`` points straight at an S3 object, else ``None``."""
+    parts = urlsplit(url)
+    host, path = (parts.hostname or "").lower(), unquote(parts.path.lstrip("/"))
+    if match := _S3_VIRTUAL_HOST.match(host):
+        return match["bucket"], path
+    if _S3_PATH_HOST.match(host) and "/" in path:
+        bucket, key = path.split("/", 1)
+        return bucket, key
+    return None
+
+
+def _fetch_crl(pca: Pca, url: str) -> tuple[int, bytes, str]:
+    """(HTTP status, body, note) of a CDP URL, fetched as a relying party does (anonymous GET).
+
+    A CRL in a bucket that is not public answers 403 to everyone but the bucket's account: it
+    is then read with the session's S3 credentials, so the check still has an answer, and the
+    note says relying parties cannot fetch it (the most common CRL misconfiguration on AWS).
+    """
+    status, _, body = pca.http("GET", url, b"")
+    located = _s3_object_of(url) if status == 403 else None
+    if located is None:
+        return status, body, ""
+    try:
+        body = pca.s3.get_object(Bucket=located[0], Key=located[1])["Body"].read()
+    except pca.s3.exceptions.ClientError:
+        return status, body, ""
+    note = (
+        "not public: anonymous HTTP GET answered 403, so relying parties cannot fetch this "
+        "CRL; read with this session's S3 credentials"
+    )
+    return 200, body, note
+
+
 def check_revocation(
     pca: Pca, certificate: Any, *, issuer: Certificate | None = None
 ) -> RevocationCheck:
@@ -172,7 +215,7 @@ def check_revocation(
     with contextlib.suppress(PcanbError):  # CRLs can be checked without the issuer
         issuer_cert = _issuer_of(certificate, issuer)
     for url in certificate.crl_urls:
-        status, _, body = pca.http("GET", url, b"")
+        status, body, note = _fetch_crl(pca, url)
         if status != 200:
             sources.append(
                 {
@@ -196,6 +239,8 @@ def check_revocation(
             detail += "; CRL signature does NOT verify with the issuer's key"
         if stale:
             detail += "; CRL is past its nextUpdate"
+        if note:
+            detail += f"; {note}"
         sources.append(
             {"source": "CRL", "url": url, "revoked": entry is not None, "detail": detail}
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 from pcanb.sandbox.errors import InvalidArgsException, ValidationException
 from pcanb.sandbox.s3 import S3Error
+from pcanb.sandbox.s3_public_access import action_matches, resource_matches
 
 SERVICE_PRINCIPAL = "acm-pca.amazonaws.com"
 PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
@@ -40,14 +41,6 @@ def _principal_matches(principal: Any) -> bool:
             for s in services
         ) or "*" in _as_list(principal.get("AWS"))
     return False
-
-
-def _action_matches(actions: Any, wanted: str) -> bool:
-    return any(fnmatch.fnmatchcase(wanted.lower(), a.lower()) for a in _as_list(actions))
-
-
-def _resource_matches(resources: Any, wanted: str) -> bool:
-    return any(fnmatch.fnmatchcase(wanted, r) for r in _as_list(resources))
 
 
 def _condition_holds(condition: dict[str, Any] | None, context: dict[str, str]) -> bool:
@@ -85,8 +78,8 @@ def service_may(
             continue
         if not (
             _principal_matches(statement.get("Principal"))
-            and _action_matches(statement.get("Action"), action)
-            and _resource_matches(statement.get("Resource"), resource)
+            and action_matches(statement.get("Action"), action)
+            and resource_matches(statement.get("Resource"), resource)
             and _condition_holds(statement.get("Condition"), context)
         ):
             continue

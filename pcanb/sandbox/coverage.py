@@ -83,8 +83,9 @@ GAPS = (
     "are not.",
     "S3 object owners: every object belongs to the bucket owner (the sandbox account), so "
     "GetObjectAcl shows no separate bucket-owner grant for bucket-owner-* canned ACLs.",
-    "Anonymous reads of CRL URLs: the sandbox serves every CRL at its CDP URL, whatever its "
-    "object ACL and the bucket's Block Public Access settings.",
+    "Anonymous S3 reads (a CRL's URL fetched by a relying party) are served only for public "
+    "objects, as on S3; a bucket-policy statement with a Condition is not taken as letting an "
+    "anonymous caller read (source IP, VPC or referer are not evaluated).",
     "Propagation delays are 0 by default: OCSP and CRLs reflect a revocation at once unless "
     "ocsp_delay / crl_delay are set (AWS: up to 60 and about 30 minutes).",
 )

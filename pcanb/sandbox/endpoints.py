@@ -1,8 +1,9 @@
 """The public HTTP endpoints certificates point at: CRL distribution points and OCSP responders.
 
 ``fetch(sandbox, method, url, body)`` answers what an HTTP client would get from those URLs
-on AWS: the CRL object from the S3 bucket (or a CustomCname in front of it) and the OCSP
-responder at ``ocsp.acm-pca.<region>.amazonaws.com`` (or an OcspCustomCname).
+on AWS: the CRL object from the S3 bucket (only when it is public, as S3 decides for an
+anonymous caller) or from a CustomCname in front of it, and the OCSP responder at
+``ocsp.acm-pca.<region>.amazonaws.com`` (or an OcspCustomCname).
 """
 
 from __future__ import annotations
@@ -60,18 +61,22 @@ def fetch(
     ocsp_names, crl_names = _cnames(sandbox)
     if _OCSP_HOST.match(host) or host in ocsp_names:
         return _ocsp(sandbox, method, parts.path, body)
-    path = unquote(parts.path.lstrip("/"))
     if host in crl_names:
-        bucket, key = crl_names[host], path
-    elif match := _VIRTUAL_HOST.match(host):
-        bucket, key = match["bucket"], path
-    elif _PATH_HOST.match(host) and "/" in path:
-        bucket, key = path.split("/", 1)
-    else:
-        return 404, {"Content-Type": "text/plain"}, f"no sandbox endpoint answers {host}".encode()
-    try:
-        data = sandbox.s3.get_object(bucket, key)
-    except KeyError:
-        return 404, {"Content-Type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>"
-    content_type = "application/pkix-crl" if key.endswith(".crl") else "binary/octet-stream"
-    return 200, {"Content-Type": content_type}, data
+        # A CustomCname stands for a CDN in front of the bucket (CloudFront with origin access),
+        # which reads the bucket whatever its public access: the CRL is served.
+        key = unquote(parts.path.lstrip("/"))
+        try:
+            data = sandbox.s3.get_object(crl_names[host], key)
+        except KeyError:
+            return (
+                404,
+                {"Content-Type": "application/xml"},
+                b"<Error><Code>NoSuchKey</Code></Error>",
+            )
+        content_type = "application/pkix-crl" if key.endswith(".crl") else "binary/octet-stream"
+        return 200, {"Content-Type": content_type}, data
+    if _VIRTUAL_HOST.match(host) or _PATH_HOST.match(host):
+        # S3 itself: an anonymous GET, answered as S3 answers one (403 unless the object is
+        # public through its ACL or the bucket policy, and Block Public Access allows it).
+        return sandbox.s3.handle(method, url, {"Host": parts.netloc}, b"")
+    return 404, {"Content-Type": "text/plain"}, f"no sandbox endpoint answers {host}".encode()

@@ -649,23 +649,24 @@ _NOUNS: dict[str, dict[str, str]] = {
 _VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
 
 
-def _check_signed(req: _Request) -> None:
-    """Who may call: any signed request is the account owner (signatures are not checked). An
-    unsigned one may only read objects, as if public: the CRLs and reports that certificates
-    and OCSP clients fetch by URL (AWS serves those only from public buckets or through a CDN;
-    it refuses anonymous writes, listings and bucket calls whatever the policy)."""
+def _is_anonymous(req: _Request) -> bool:
+    """Who calls: any signed request (header or presigned URL) is the account owner, as
+    signatures are not checked; an unsigned one is anonymous. Anonymous callers may only read
+    objects that are public (see ``S3._check_anonymous_read``): the CRLs certificates point to,
+    when their bucket lets everyone read them. AWS refuses anonymous writes, listings and
+    bucket calls whatever the policy says [inferred for a public-write policy]."""
     authorization = req.headers.get("authorization", "").strip()
     if authorization:
         if not authorization.startswith(("AWS4-HMAC-SHA256 ", "AWS ")):
             raise _invalid_argument(
                 "Unsupported Authorization Type", "Authorization", authorization[:80]
             )
-        return
+        return False
     if "X-Amz-Signature" in req.query or "Signature" in req.query:  # a presigned URL
         _check_presigned_expiry(req.query, datetime.now(UTC))
-        return
+        return False
     if req.method in ("GET", "HEAD") and req.key is not None:
-        return
+        return True
     raise S3Error(403, "AccessDenied", "Access Denied: anonymous requests may only read objects")
 
 
@@ -1112,7 +1113,8 @@ class S3:
             answerer = self._multipart if op in _MULTIPART_OPS else self
             handler = getattr(answerer, f"_op_{op}")
             _check_params(op, req)
-            _check_signed(req)
+            if _is_anonymous(req):
+                self._check_anonymous_read(req.bucket or "", req.key or "")
             self._check_owner(req)
             if self.read_only and req.method not in ("GET", "HEAD"):
                 raise S3Error(
@@ -1158,6 +1160,22 @@ class S3:
     @staticmethod
     def _host_id() -> str:
         return base64.b64encode(secrets.token_bytes(48)).decode()
+
+    def _check_anonymous_read(self, bucket: str, key: str) -> None:
+        """AccessDenied unless the object is public. As on S3, a missing bucket is still
+        NoSuchBucket, and a missing object is AccessDenied (anonymous callers may not list)."""
+        record = self._require_bucket(bucket)
+        found = self._find(bucket, key)
+        if found is not None and bpa.anyone_may_read(
+            record.get("public_access_block"),
+            self.bucket_policy(bucket),
+            found.acl,
+            record.get("object_ownership") != "BucketOwnerEnforced",
+            bucket,
+            key,
+        ):
+            return
+        raise _access_denied()
 
     def _check_owner(self, req: _Request) -> None:
         expected = req.headers.get("x-amz-expected-bucket-owner")

@@ -5,10 +5,12 @@ makes S3 refuse a public canned ACL on CreateBucket, PutObject and PutObjectAcl;
 ``BlockPublicPolicy`` makes it refuse a public bucket policy. Both refusals are 403 AccessDenied.
 "Public" follows S3's rules as far as the sandbox needs them: an ACL granting AllUsers or
 AuthenticatedUsers, and a policy with an Allow for everyone that no fixed-value condition narrows.
+``IgnorePublicAcls`` and ``RestrictPublicBuckets`` decide what an anonymous caller may read.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -118,3 +120,61 @@ def is_public_policy(text: str | None) -> bool:
         if _everyone(statement.get("Principal")) and not _narrowed(statement.get("Condition")):
             return True
     return False
+
+
+def action_matches(actions: Any, wanted: str) -> bool:
+    """Whether a statement's Action (a string or list, with IAM wildcards) covers ``wanted``."""
+    return any(fnmatch.fnmatchcase(wanted.lower(), str(a).lower()) for a in _as_list(actions))
+
+
+def resource_matches(resources: Any, wanted: str) -> bool:
+    """Whether a statement's Resource (a string or list, with IAM wildcards) covers ``wanted``."""
+    return any(fnmatch.fnmatchcase(wanted, str(r)) for r in _as_list(resources))
+
+
+def policy_lets_anyone_read(text: str | None, bucket: str, key: str) -> bool:
+    """Whether a bucket policy lets an anonymous caller GetObject ``key``: an Allow for everyone
+    covering the action and the object, and no Deny for everyone that covers them. A statement
+    with a Condition is not taken as granting anything: the sandbox cannot tell whether an
+    anonymous request meets it (source IP, VPC, referer…) [inferred]."""
+    if not text:
+        return False
+    try:
+        statements = _as_list(json.loads(text).get("Statement"))
+    except (ValueError, AttributeError):
+        return False
+    resource = f"arn:aws:s3:::{bucket}/{key}"
+    allowed = False
+    for statement in statements:
+        if not isinstance(statement, dict) or not _everyone(statement.get("Principal")):
+            continue
+        if not (
+            action_matches(statement.get("Action"), "s3:GetObject")
+            and resource_matches(statement.get("Resource"), resource)
+        ):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow" and not statement.get("Condition"):
+            allowed = True
+    return allowed
+
+
+def anyone_may_read(
+    config: Mapping[str, bool] | None,
+    policy: str | None,
+    object_acl: str | None,
+    acls_enabled: bool,
+    bucket: str,
+    key: str,
+) -> bool:
+    """Whether S3 serves an object to an anonymous caller: a public bucket policy unless
+    ``RestrictPublicBuckets``, or a public-read object ACL on a bucket with ACLs enabled unless
+    ``IgnorePublicAcls``."""
+    if not blocks(config, "RestrictPublicBuckets") and policy_lets_anyone_read(policy, bucket, key):
+        return True
+    return (
+        acls_enabled
+        and object_acl in ("public-read", "public-read-write")
+        and not blocks(config, "IgnorePublicAcls")
+    )
