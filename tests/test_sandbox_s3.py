@@ -1161,12 +1161,13 @@ def _presigned(connect: Callable[..., Any], method: str, expires: int, **config:
     )
 
 
-def _with_query(url: str, **changes: str) -> str:
+def _with_query(url: str, **changes: str | None) -> str:
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     query.update(changes)
+    query = {name: value for name, value in query.items() if value is not None}
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -1209,10 +1210,11 @@ def _expired(url: str, signature_version: str) -> str:
         ({"X-Amz-Expires": "604801"}, "X-Amz-Expires must be less than a week"),
         ({"X-Amz-Expires": "soon"}, "X-Amz-Expires should be a number"),
         ({"X-Amz-Date": "2026-01-01"}, "X-Amz-Date must be in the ISO8601 Long Format"),
+        ({"X-Amz-Expires": None}, "Query-string authentication version 4 requires"),
     ],
 )
 def test_presigned_url_with_bad_time_parameters(
-    s3: S3, connect: Callable[..., Any], changes: dict[str, str], message: str
+    s3: S3, connect: Callable[..., Any], changes: dict[str, str | None], message: str
 ) -> None:
     s3.create_bucket("crl-bucket")
     s3.put_object("crl-bucket", "k", b"x")

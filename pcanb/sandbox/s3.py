@@ -672,6 +672,10 @@ def _is_anonymous(req: _Request) -> bool:
 
 _PRESIGNED_MAX_SECONDS = 604800  # SigV4 presigned URLs live at most a week
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_SIGV4_QUERY_PARAMETERS = (
+    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date",
+    "X-Amz-SignedHeaders", "X-Amz-Expires",
+)  # fmt: skip
 
 
 def _query_parameters_error(message: str) -> S3Error:
@@ -687,6 +691,12 @@ def _check_presigned_expiry(query: Mapping[str, str], now: datetime) -> None:
     """
     server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if "X-Amz-Signature" in query:
+        if any(name not in query for name in _SIGV4_QUERY_PARAMETERS):
+            raise _query_parameters_error(
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+                "X-Amz-Expires parameters."
+            )
         try:
             signed_at = datetime.strptime(query.get("X-Amz-Date", ""), _AMZ_DATE).replace(
                 tzinfo=UTC
