@@ -174,3 +174,36 @@ def test_an_unprocessed_critical_extension_fails_as_in_openssl(pca, root, tmp_pa
     accepted, output = _openssl_verify(tmp_path, chain)
     assert not accepted and "error 34" in output and "unhandled critical extension" in output
     assert "verifies" not in str(chain_card(chain))
+
+
+# --- objects a session returns judge time by the session's clock ---------------------------------
+
+
+def test_session_objects_and_their_cards_judge_time_in_sandbox_time(pca, issuing):
+    from pcanb.ui.cards import certificate_card, chain_card
+    from pcanb.ui.reprs import issued_certificate_card
+
+    leaf = pca.issue(issuing, common_name="soon.example.com", sans=["soon.example.com"], days=9)
+    pca.sandbox.advance(days=13)  # expired 4 days ago in sandbox time, valid on the wall clock
+    fetched = pca.get_certificate(leaf.arn)
+    for cert in (leaf, fetched):
+        markup = str(certificate_card(cert))
+        assert "expired" in markup and "expires in" not in markup
+        assert not cert.is_valid_at()
+        assert cert.days_to_expiry() == cert.days_to_expiry(pca.now()) < -3
+        assert cert.now() >= leaf.not_after + timedelta(days=4)
+    assert "verifies" not in issued_certificate_card(leaf)
+    assert "expired" in issued_certificate_card(leaf)
+
+    chain = pca.chain(leaf, verify=False)
+    markup = str(chain_card(chain))
+    assert "verifies" not in markup and "expired on" in markup
+    assert "verifies" not in str(chain_card(leaf.full_chain))
+    with pytest.raises(pcanb.ChainError, match="expired on"):
+        pca.chain(leaf)
+    assert "verifies" in str(chain_card(pca.chain(issuing)))  # the CA's own chain is still valid
+
+    # a certificate decoded by hand belongs to no session: it keeps the wall clock
+    bare = Certificate.from_pem(leaf.pem)
+    assert bare.is_valid_at() and 7 <= bare.days_to_expiry() <= 9
+    assert "expires in" in str(certificate_card(bare))

@@ -82,7 +82,7 @@ def crl(pca: Pca, ca: Any) -> Crl:
             f"s3://{bucket}/{key} does not exist yet: AWS writes the CRL once a certificate "
             "that points to it has been issued (and about 30 minutes after a revocation)"
         ) from None
-    return Crl.load(body)
+    return Crl.load(body).with_clock(pca.now)
 
 
 def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:
