@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import crl_revocation, make_pca_bucket, make_public, run_openssl
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 import pcanb
@@ -646,3 +647,207 @@ def test_crl_is_signed_with_the_cas_signing_algorithm(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "verify OK" in result.stdout + result.stderr
+
+
+# --- check_revocation believes only a CRL the issuer signed, that covers it and is current --------
+
+
+@pytest.fixture
+def served(pca):
+    """A sub CA publishing CRLs, a revoked and a good leaf, and another CA in the same bucket."""
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Served Root", revocation_configuration=crl_config())
+    sub = pca.create_subordinate_ca(
+        parent=root, common_name="Served Sub", revocation_configuration=crl_config()
+    )
+    other = pca.create_subordinate_ca(
+        parent=root, common_name="Other Sub", revocation_configuration=crl_config()
+    )
+    leaf(pca, other)  # other's CRL is written once a certificate points to it
+    revoked = leaf(pca, sub, "victim.example.com")
+    good = leaf(pca, sub, "fine.example.com")
+    pca.revoke(revoked, "KEY_COMPROMISE")
+    return pca, sub, other, revoked, good
+
+
+def crl_key(ca) -> str:
+    return f"crl/{ca.ca_id}.crl"
+
+
+def serve(pca, ca, body: bytes) -> None:
+    """Put ``body`` where ``ca``'s certificates find their CRL, through boto3 as a user would."""
+    pca.s3.put_object(Bucket=BUCKET, Key=crl_key(ca), Body=body)
+
+
+def served_crl(pca, ca) -> bytes:
+    return pca.s3.get_object(Bucket=BUCKET, Key=crl_key(ca))["Body"].read()
+
+
+def signed_crl(issuer_name, key, *, revoked=(), this_update, next_update=None, extensions=()):
+    builder = x509.CertificateRevocationListBuilder().issuer_name(issuer_name)
+    builder = builder.last_update(this_update)
+    if next_update is not None:
+        builder = builder.next_update(next_update)
+    for serial in revoked:
+        entry = x509.RevokedCertificateBuilder().serial_number(serial)
+        builder = builder.add_revoked_certificate(entry.revocation_date(this_update).build())
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def forged_crl(pca, ca, *, revoked=()) -> bytes:
+    """A current CRL with ``ca``'s name signed by a key that is not ``ca``'s."""
+    now = pca.now()
+    return signed_crl(
+        ca.certificate.x509.subject,
+        ec.generate_private_key(ec.SECP256R1()),
+        revoked=revoked,
+        this_update=now - timedelta(hours=1),
+        next_update=now + timedelta(days=7),
+    )
+
+
+def only_source(verdict) -> dict:
+    [source] = verdict.sources
+    return source
+
+
+def test_a_forged_empty_crl_makes_a_revoked_certificate_unknown_not_good(served):
+    pca, sub, _, revoked, _ = served
+    assert pca.check_revocation(revoked).revoked is True
+    serve(pca, sub, forged_crl(pca, sub))
+    verdict = pca.check_revocation(revoked)
+    assert verdict.revoked is None
+    detail = only_source(verdict)["detail"]
+    assert "not listed" in detail
+    assert "signature does NOT verify with the key of 'Served Sub'" in detail
+    assert "cannot be believed" in verdict.reasons[0]
+
+
+def test_a_forged_crl_listing_a_certificate_is_unknown_and_says_it_lists_it(served):
+    pca, sub, _, _, good = served
+    serve(pca, sub, forged_crl(pca, sub, revoked=[good.serial]))
+    source = only_source(pca.check_revocation(good))
+    assert source["revoked"] is None
+    assert source["detail"].startswith("listed since")
+    assert "signature does NOT verify" in source["detail"]
+
+
+def test_another_cas_genuine_crl_is_not_evidence(served):
+    pca, sub, other, revoked, _ = served
+    serve(pca, sub, served_crl(pca, other))  # genuine, signed by its own CA: the wrong issuer
+    verdict = pca.check_revocation(revoked)
+    assert verdict.revoked is None
+    assert "the CRL is issued by 'CN=Other Sub'" in only_source(verdict)["detail"]
+
+
+def test_a_stale_crl_is_not_evidence_and_staleness_is_judged_in_sandbox_time(served):
+    pca, sub, _, revoked, good = served
+    old = served_crl(pca, sub)  # nextUpdate in 7 days
+    pca.sandbox.advance(days=8)
+    assert x509.load_der_x509_crl(old).next_update_utc > datetime.now(UTC)  # not stale on the wall
+    # the sandbox has published a newer CRL since; serve the old one, replayed
+    assert served_crl(pca, sub) != old
+    serve(pca, sub, old)
+    verdict = pca.check_revocation(good)
+    assert verdict.revoked is None
+    assert "it is stale: its nextUpdate" in only_source(verdict)["detail"]
+    # a CRL the sandbox publishes now has its thisUpdate ahead of the wall clock: still good
+    pca.sandbox.advance(days=30)
+    assert x509.load_der_x509_crl(served_crl(pca, sub)).last_update_utc > datetime.now(UTC)
+    assert pca.check_revocation(good).revoked is False
+    assert pca.check_revocation(revoked).revoked is True
+
+
+def test_without_its_issuer_a_crl_is_not_believed(served):
+    pca, sub, other, revoked, good = served
+    for certificate in (good, revoked):
+        verdict = pca.check_revocation(certificate.pem)  # no chain, no issuer=
+        assert verdict.revoked is None
+        assert "the issuer's certificate is unknown" in only_source(verdict)["detail"]
+    wrong = pca.check_revocation(good, issuer=other.certificate)
+    assert wrong.revoked is None
+    assert "'Other Sub' did not sign this certificate" in only_source(wrong)["detail"]
+    assert pca.check_revocation(good.pem, issuer=sub.certificate).revoked is False
+    assert pca.check_revocation(revoked.pem, issuer=sub.certificate).revoked is True
+
+
+def test_a_crl_that_is_not_a_crl_is_unknown(served):
+    pca, sub, _, revoked, _ = served
+    serve(pca, sub, b"<html>maintenance</html>")
+    source = only_source(pca.check_revocation(revoked))
+    assert source["revoked"] is None
+    assert source["detail"].startswith("not a CRL")
+
+
+# --- only http(s) distribution points are fetched ------------------------------------------------
+
+
+def _ca_and_leaf_pointing_at(url: str):
+    """A self-made CA (cert, key) and a leaf whose CDP is ``url``."""
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Scheme CA")])
+    base = (
+        x509.CertificateBuilder()
+        .issuer_name(name)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+    )
+    ca = (
+        base.subject_name(name)
+        .public_key(key.public_key())
+        .add_extension(x509.BasicConstraints(True, None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cdp = x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)
+    cert = (
+        base.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "l.example.com")]))
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .add_extension(x509.CRLDistributionPoints([cdp]), False)
+        .sign(key, hashes.SHA256())
+    )
+    return pcanb.Certificate(ca), key, pcanb.Certificate(cert)
+
+
+@pytest.mark.parametrize("scheme", ["file", "ftp", "ldap"])
+def test_a_cdp_that_is_not_http_is_never_fetched(tmp_path, monkeypatch, scheme):
+    import urllib.request
+
+    import boto3
+
+    from pcanb.aws.session import Pca
+
+    local = tmp_path / "ca.crl"
+    url = f"file://{local}" if scheme == "file" else f"{scheme}://crl.example.com/ca.crl"
+    ca, key, cert = _ca_and_leaf_pointing_at(url)
+    now = datetime.now(UTC)
+    # a genuine, current CRL sits behind the file: URL: reading it would say "not revoked"
+    local.write_bytes(
+        signed_crl(
+            ca.x509.subject,
+            key,
+            this_update=now - timedelta(hours=1),
+            next_update=now + timedelta(days=1),
+        )
+    )
+    opened = []
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda *a, **k: opened.append(a))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: opened.append(a))
+    session = boto3.Session(
+        region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
+    )
+    pca = Pca(session, account="111122223333")  # the fetcher used on AWS
+    verdict = pca.check_revocation(cert, issuer=ca)
+    assert verdict.revoked is None
+    [source] = verdict.sources
+    assert source["detail"] == f"unsupported URL scheme {scheme}:, not fetched"
+    assert opened == []
+    # the fetcher itself refuses too, before opening anything
+    with pytest.raises(pcanb.PcanbError, match="unsupported URL scheme"):
+        pca.http("GET", url, b"")
+    assert opened == []

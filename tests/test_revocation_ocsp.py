@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -348,3 +348,207 @@ def test_ocsp_delay_keeps_answering_good_until_the_revocation_propagates(pca, tm
 def test_ocsp_delay_is_a_sandbox_setting(pca):
     assert pca.sandbox.configure()["ocsp_delay"] == 0.0
     assert pca.sandbox.configure(ocsp_delay=90)["ocsp_delay"] == 90.0
+
+
+# --- check_revocation believes only a response from the issuer or its authorised responder ------
+
+
+def _reply(
+    request_der: bytes,
+    certificate,
+    issuer,
+    signer,
+    signer_key,
+    *,
+    status=ocsp.OCSPCertStatus.GOOD,
+    this_update=None,
+    next_update=None,
+    now=None,
+    echo_nonce: bool = True,
+    include_signer: bool = True,
+) -> bytes:
+    """An OCSP response about ``certificate`` (CertID under ``issuer``) signed by ``signer_key``."""
+    this_update = this_update or now - timedelta(minutes=5)
+    next_update = next_update or now + timedelta(hours=12)
+    revoked = status == ocsp.OCSPCertStatus.REVOKED
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=certificate.x509,
+            issuer=issuer.x509,
+            algorithm=hashes.SHA1(),
+            cert_status=status,
+            this_update=this_update,
+            next_update=next_update,
+            revocation_time=this_update if revoked else None,
+            revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, signer.x509)
+    )
+    if include_signer:
+        builder = builder.certificates([signer.x509])
+    request = ocsp.load_der_ocsp_request(request_der)
+    for extension in request.extensions:
+        if isinstance(extension.value, x509.OCSPNonce) and echo_nonce:
+            builder = builder.add_extension(extension.value, critical=False)
+    return builder.sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _answering(monkeypatch, pca, make):
+    """Make the OCSP URL answer ``make(request_der)`` (CRL URLs are not involved here)."""
+
+    def http(method, url, body):
+        assert url == AWS_OCSP
+        return 200, {"Content-Type": "application/ocsp-response"}, make(body)
+
+    monkeypatch.setattr(pca, "http", http)
+
+
+@pytest.fixture(scope="module")
+def responders(env):
+    """An authorised responder of the sub (id-kp-OCSPSigning), and two that are not."""
+    pca, root, sub, *_ = env
+    authorised = pca.issue(
+        sub, common_name="Sub OCSP Responder", template="OCSPSigningCertificate/V1"
+    )
+    by_root = pca.issue(
+        root, common_name="Root OCSP Responder", template="OCSPSigningCertificate/V1"
+    )
+    no_eku = pca.issue(sub, common_name="plain.example.com", sans=["plain.example.com"])
+    assert "OCSPSigning" in authorised.extended_key_usage
+    assert "OCSPSigning" not in no_eku.extended_key_usage
+    return authorised, by_root, no_eku
+
+
+def _only_ocsp(verdict) -> dict:
+    [source] = verdict.sources
+    assert source["source"] == "OCSP"
+    return source
+
+
+def _impostor(ca):
+    """A key and a self-signed certificate with ``ca``'s subject: not ``ca``'s key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = ca.certificate.not_before
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca.certificate.x509.subject)
+        .issuer_name(ca.certificate.x509.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return pcanb.Certificate(cert), key
+
+
+def test_a_forged_ocsp_good_or_revoked_is_unknown(env, monkeypatch):
+    pca, _, sub, good, bad, _ = env
+    impostor, key = _impostor(sub)
+    now = pca.now()
+    for certificate, status in (
+        (bad, ocsp.OCSPCertStatus.GOOD),
+        (good, ocsp.OCSPCertStatus.REVOKED),
+    ):
+        _answering(
+            monkeypatch,
+            pca,
+            lambda req, c=certificate, s=status: _reply(
+                req, c, sub.certificate, impostor, key, status=s, now=now, include_signer=False
+            ),
+        )
+        source = _only_ocsp(pca.check_revocation(certificate))
+        assert source["revoked"] is None
+        assert source["detail"].startswith(f"OCSP {status.name}")
+        assert "signature does NOT verify" in source["detail"]
+
+
+def test_an_authorised_responder_is_believed(env, responders, monkeypatch):
+    pca, _, sub, good, bad, _ = env
+    authorised, _, _ = responders
+    now = pca.now()
+    for certificate, status in (
+        (good, ocsp.OCSPCertStatus.GOOD),
+        (bad, ocsp.OCSPCertStatus.REVOKED),
+    ):
+        _answering(
+            monkeypatch,
+            pca,
+            lambda req, c=certificate, s=status: _reply(
+                req, c, sub.certificate, authorised, authorised.private_key, status=s, now=now
+            ),
+        )
+        verdict = pca.check_revocation(certificate)
+        assert verdict.revoked is (status == ocsp.OCSPCertStatus.REVOKED)
+        assert "signed by the authorised responder Sub OCSP Responder" in verdict.reasons[0]
+
+
+@pytest.mark.parametrize("which", ["issued by another CA", "without id-kp-OCSPSigning"])
+def test_a_responder_the_issuer_did_not_authorise_is_not_believed(
+    env, responders, monkeypatch, which
+):
+    pca, _, sub, good, _, _ = env
+    _, by_root, no_eku = responders
+    signer = by_root if which == "issued by another CA" else no_eku
+    now = pca.now()
+    _answering(
+        monkeypatch,
+        pca,
+        lambda req: _reply(req, good, sub.certificate, signer, signer.private_key, now=now),
+    )
+    source = _only_ocsp(pca.check_revocation(good))
+    assert source["revoked"] is None
+    assert "authorised responder" in source["detail"] and "does NOT verify" in source["detail"]
+
+
+def test_an_answer_for_another_issuers_certid_is_unknown(env, responders, monkeypatch):
+    pca, root, _, good, _, _ = env
+    authorised, _, _ = responders
+    now = pca.now()
+    # the right serial, but the CertID's issuer hashes are the root's
+    _answering(
+        monkeypatch,
+        pca,
+        lambda req: _reply(
+            req, good, root.certificate, authorised, authorised.private_key, now=now
+        ),
+    )
+    source = _only_ocsp(pca.check_revocation(good))
+    assert source["revoked"] is None
+    assert "another issuer" in source["detail"]
+    with pytest.raises(pcanb.PcanbError, match="another issuer"):
+        pca.ocsp(good)
+
+
+def test_a_stale_or_future_ocsp_answer_is_unknown(env, responders, monkeypatch):
+    pca, _, sub, good, _, _ = env
+    authorised, _, _ = responders
+    now = pca.now()
+    for this_update, next_update, expected in (
+        (now - timedelta(days=2), now - timedelta(days=1), "it is stale"),
+        (now + timedelta(hours=1), now + timedelta(days=1), "is in the future"),
+    ):
+        _answering(
+            monkeypatch,
+            pca,
+            lambda req, t=this_update, n=next_update: _reply(
+                req, good, sub.certificate, authorised, authorised.private_key,
+                this_update=t, next_update=n,
+            ),
+        )  # fmt: skip
+        source = _only_ocsp(pca.check_revocation(good))
+        assert source["revoked"] is None
+        assert expected in source["detail"]
+
+
+def test_ocsp_freshness_is_judged_in_sandbox_time(pca):
+    root = pca.create_root_ca(common_name="Time OCSP Root", revocation_configuration=OCSP_ON)
+    cert = pca.issue(root, common_name="t.example.com", sans=["t.example.com"], days=90)
+    pca.sandbox.advance(days=30)
+    answer = pca.ocsp(cert)
+    assert answer.this_update > datetime.now(UTC) + timedelta(days=29)  # ahead of the wall clock
+    verdict = pca.check_revocation(cert)
+    assert verdict.revoked is False, verdict.reasons
+    pca.revoke(cert, "SUPERSEDED")
+    assert pca.check_revocation(cert).revoked is True

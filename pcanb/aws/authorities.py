@@ -145,7 +145,7 @@ def get_certificate_authority_certificate(
         CertificateAuthorityArn=ca_arn(certificate_authority_arn)
     )
     text = response["Certificate"].strip() + "\n" + (response.get("CertificateChain") or "")
-    return CertificateChain.from_pem(text)
+    return CertificateChain.from_pem(text).with_clock(pca.now)
 
 
 def import_certificate_authority_certificate(

@@ -88,4 +88,5 @@ def get_certificate(
         Certificate.from_pem(response["Certificate"]),
         arn=cert_arn,
         chain=CertificateChain.from_pem(response.get("CertificateChain") or ""),
+        clock=pca.now,
     )

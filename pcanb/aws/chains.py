@@ -34,8 +34,10 @@ def chain(
     issued by one of the session's CAs (found by issuer name, key identifier and signature).
     With ``verify=True`` the chain is checked with ``pcanb.x509.chain.verify_chain`` at ``at``
     (default ``pca.now()``: sandbox time offline) and a ``pcanb.ChainError`` lists the problems.
+    The chain and its certificates carry the session's clock: their cards, ``is_valid_at()``
+    and ``days_to_expiry()`` judge them at ``pca.now()`` too.
     """
-    found = _fetch(pca, item)
+    found = _fetch(pca, item).with_clock(pca.now)  # judged (cards too) in the session's time
     if verify:
         moment = at if at is not None else pca.now()
         problems = verify_chain(found[0], found[1:], at=moment)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pcanb.x509.csr import private_key_pem
@@ -23,12 +25,20 @@ class IssuedCertificate(Certificate):
         arn: str,
         chain: CertificateChain,
         private_key: Any = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(certificate.x509)
         object.__setattr__(self, "arn", arn)
         object.__setattr__(self, "ca_arn", arn.split("/certificate/")[0])
-        object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "chain", chain if clock is None else chain.with_clock(clock))
         object.__setattr__(self, "private_key", private_key)
+        if clock is not None:
+            object.__setattr__(self, "_clock", clock)
+
+    def with_clock(self, clock: Callable[[], datetime] | None) -> IssuedCertificate:
+        copy = super().with_clock(clock)
+        copy.__dict__["chain"] = self.chain.with_clock(clock)
+        return copy
 
     @property
     def private_key_pem(self) -> str | None:
@@ -38,7 +48,8 @@ class IssuedCertificate(Certificate):
     @property
     def full_chain(self) -> CertificateChain:
         """This certificate followed by its chain up to the root."""
-        return CertificateChain([Certificate(self.x509), *self.chain])
+        chain = CertificateChain([Certificate(self.x509), *self.chain])
+        return chain if self._clock is None else chain.with_clock(self._clock)
 
     def to_dict(self) -> dict[str, Any]:
         return {"arn": self.arn, **super().to_dict()}

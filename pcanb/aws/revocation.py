@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +16,8 @@ from pcanb.aws.certificates import get_certificate
 from pcanb.errors import PcanbError
 from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
 from pcanb.x509.decode import Certificate, Crl
-from pcanb.x509.ocsp import OcspAnswer, build_request, parse_response
+from pcanb.x509.ocsp import OcspAnswer, answer_problems, build_request, parse_response
+from pcanb.x509.revocation import crl_problems, issuer_problem
 
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
@@ -82,7 +83,7 @@ def crl(pca: Pca, ca: Any) -> Crl:
             f"s3://{bucket}/{key} does not exist yet: AWS writes the CRL once a certificate "
             "that points to it has been issued (and about 30 minutes after a revocation)"
         ) from None
-    return Crl.load(body)
+    return Crl.load(body).with_clock(pca.now)
 
 
 def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:
@@ -118,30 +119,56 @@ def _certificate(pca: Pca, item: Any, action: str) -> Certificate:
     )
 
 
-def ocsp(pca: Pca, certificate: Any, *, issuer: Certificate | None = None) -> OcspAnswer:
-    """Ask the OCSP responder named in the certificate's AIA about it; signature checked.
+#: The URL schemes revocation sources are fetched over; any other (file:, ldap:, ftp:…) is not.
+FETCHED_SCHEMES = ("http", "https")
 
-    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
-    """
-    certificate = _certificate(pca, certificate, "ocsp")
-    if not certificate.ocsp_urls:
-        raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
-    issuer = _issuer_of(certificate, issuer)
+
+def _fetchable(url: str) -> str | None:
+    """Why ``url`` is not fetched (``None`` when it is): only http(s) URLs are."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in FETCHED_SCHEMES:
+        return f"unsupported URL scheme {scheme + ':' if scheme else '(none)'}, not fetched"
+    return None
+
+
+def _ask(pca: Pca, certificate: Certificate, issuer: Certificate) -> tuple[str, OcspAnswer, bytes]:
+    """POST an OCSP request with a fresh nonce to the certificate's responder: (url, answer, nonce)."""
+    url = certificate.ocsp_urls[0]
+    if (refused := _fetchable(url)) is not None:
+        raise PcanbError(f"the OCSP URL {url}: {refused}")
     nonce = os.urandom(16)
     request = build_request(certificate, issuer, nonce=nonce)
-    url = certificate.ocsp_urls[0]
     status, _, body = pca.http("POST", url, request)
     if status != 200:
         raise PcanbError(f"the OCSP responder {url} answered HTTP {status}")
-    answer = parse_response(body, issuer)
+    answer = parse_response(body, issuer, certificate=certificate, at=pca.now())
     if answer.serial is not None and answer.serial != certificate.serial:
         raise PcanbError(
             f"the OCSP responder {url} answered about serial {answer.serial:x}, not the "
             f"certificate asked about ({certificate.serial:x})"
         )
+    if answer.matches is False:
+        raise PcanbError(
+            f"the OCSP responder {url} answered about serial {answer.serial:x} of another "
+            "issuer (its CertID's issuer name or key hash is not this certificate's issuer's)"
+        )
     if answer.nonce is not None and answer.nonce != nonce:
         raise PcanbError(f"the OCSP responder {url} echoed another request's nonce (a replay?)")
-    return answer
+    return url, answer, nonce
+
+
+def ocsp(pca: Pca, certificate: Any, *, issuer: Certificate | None = None) -> OcspAnswer:
+    """Ask the OCSP responder named in the certificate's AIA about it; signature checked.
+
+    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
+    The answer says whether the issuer or an authorised responder signed it
+    (``signature_valid``, ``signed_by``); an answer about another certificate or echoing
+    another request's nonce raises ``PcanbError``.
+    """
+    certificate = _certificate(pca, certificate, "ocsp")
+    if not certificate.ocsp_urls:
+        raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
+    return _ask(pca, certificate, _issuer_of(certificate, issuer))[1]
 
 
 @dataclass(frozen=True)
@@ -207,61 +234,93 @@ def check_revocation(
 ) -> RevocationCheck:
     """Follow the certificate's CDP and AIA OCSP URLs and say whether it is revoked, and why.
 
-    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
+    ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER;
+    ``issuer``: its issuer's certificate (default: the first of its chain).
+
+    Only evidence that can be believed counts (RFC 5280 §6.3.3, RFC 6960): a CRL issued and
+    signed by the issuer, covering the certificate and current at ``pca.now()`` (sandbox time
+    offline); an OCSP response signed by the issuer or an authorised responder, for this
+    certificate's CertID, current. A source that fails a check says "unknown" (``revoked`` is
+    ``None``) and its detail says why, and whether it listed the certificate. The verdict is
+    ``True`` when a believed source says revoked, ``False`` when one says good and none says
+    revoked, ``None`` otherwise. Only http(s) URLs are fetched.
     """
     certificate = _certificate(pca, certificate, "check_revocation")
-    sources: list[dict[str, Any]] = []
-    issuer_cert = None
-    with contextlib.suppress(PcanbError):  # CRLs can be checked without the issuer
-        issuer_cert = _issuer_of(certificate, issuer)
-    for url in certificate.crl_urls:
-        status, body, note = _fetch_crl(pca, url)
-        if status != 200:
-            sources.append(
-                {
-                    "source": "CRL",
-                    "url": url,
-                    "revoked": None,
-                    "detail": f"HTTP {status}: CRL not available",
-                }
-            )
-            continue
-        crl_ = Crl.load(body)
-        entry = next((e for e in crl_.entries if e["serial"] == certificate.serial), None)
-        signed = crl_.is_signature_valid(issuer_cert) if issuer_cert is not None else None
-        stale = crl_.next_update is not None and crl_.next_update < pca.now()
-        detail = (
-            f"listed since {entry['revocation_date']:%Y-%m-%d %H:%M}Z, reason {entry['reason'] or 'unspecified'}"
-            if entry
-            else f"not listed (CRL of {crl_.this_update:%Y-%m-%d %H:%M}Z)"
-        )
-        if signed is False:
-            detail += "; CRL signature does NOT verify with the issuer's key"
-        if stale:
-            detail += "; CRL is past its nextUpdate"
-        if note:
-            detail += f"; {note}"
-        sources.append(
-            {"source": "CRL", "url": url, "revoked": entry is not None, "detail": detail}
-        )
-    if certificate.ocsp_urls and issuer_cert is not None:
-        answer = ocsp(pca, certificate, issuer=issuer_cert)
-        detail = f"OCSP {answer.cert_status or answer.response_status}"
-        if answer.revoked:
-            detail += f" since {answer.revocation_time:%Y-%m-%d %H:%M}Z, reason {answer.revocation_reason}"
-        if answer.signature_valid is False:
-            detail += "; response signature does NOT verify"
-        sources.append(
-            {
-                "source": "OCSP",
-                "url": certificate.ocsp_urls[0],
-                "revoked": answer.revoked,
-                "detail": detail,
-            }
-        )
+    now = pca.now()
+    try:
+        issuer_cert: Certificate | None = _issuer_of(certificate, issuer)
+    except PcanbError:
+        issuer_cert = None
+    sources = [_crl_source(pca, certificate, issuer_cert, url, now) for url in certificate.crl_urls]
+    if certificate.ocsp_urls:
+        sources.append(_ocsp_source(pca, certificate, issuer_cert, now))
     verdicts = [s["revoked"] for s in sources if s["revoked"] is not None]
     revoked = any(verdicts) if verdicts else None
     reasons = [f"{s['source']}: {s['detail']}" for s in sources] or [
         "the certificate has no CRL distribution point and no OCSP URL"
     ]
     return RevocationCheck(serial_to_aws(certificate.serial), revoked, reasons, sources)
+
+
+def _unknown(source: str, url: str, detail: str) -> dict[str, Any]:
+    return {"source": source, "url": url, "revoked": None, "detail": detail}
+
+
+def _untrusted(said: str, problems: list[str]) -> str:
+    return f"{said}, but it cannot be believed: {'; '.join(problems)}"
+
+
+def _crl_source(
+    pca: Pca, certificate: Certificate, issuer: Certificate | None, url: str, now: datetime
+) -> dict[str, Any]:
+    if (refused := _fetchable(url)) is not None:
+        return _unknown("CRL", url, refused)
+    try:
+        status, body, note = _fetch_crl(pca, url)
+    except OSError as error:
+        return _unknown("CRL", url, f"could not be fetched: {error}")
+    if status != 200:
+        return _unknown("CRL", url, f"HTTP {status}: CRL not available")
+    try:
+        crl_ = Crl.load(body)
+    except PcanbError as error:
+        return _unknown("CRL", url, f"not a CRL: {error}")
+    entry = next((e for e in crl_.entries if e["serial"] == certificate.serial), None)
+    said = (
+        f"listed since {entry['revocation_date']:%Y-%m-%d %H:%M}Z, "
+        f"reason {entry['reason'] or 'unspecified'}"
+        if entry
+        else f"not listed (CRL of {crl_.this_update:%Y-%m-%d %H:%M}Z)"
+    )
+    if note:
+        said += f"; {note}"
+    problems = crl_problems(crl_, certificate, issuer, at=now)
+    if problems:
+        return _unknown("CRL", url, _untrusted(said, problems))
+    return {"source": "CRL", "url": url, "revoked": entry is not None, "detail": said}
+
+
+def _ocsp_source(
+    pca: Pca, certificate: Certificate, issuer: Certificate | None, now: datetime
+) -> dict[str, Any]:
+    url = certificate.ocsp_urls[0]
+    if (wrong := issuer_problem(certificate, issuer)) is not None:
+        return _unknown("OCSP", url, f"not asked: {wrong}")
+    assert issuer is not None
+    try:
+        _, answer, nonce = _ask(pca, certificate, issuer)
+    except OSError as error:
+        return _unknown("OCSP", url, f"the responder could not be reached: {error}")
+    except PcanbError as error:
+        return _unknown("OCSP", url, str(error))
+    said = f"OCSP {answer.cert_status or answer.response_status}"
+    if answer.cert_status == "REVOKED":
+        said += (
+            f" since {answer.revocation_time:%Y-%m-%d %H:%M}Z, reason {answer.revocation_reason}"
+        )
+    if answer.signed_by is not None:
+        said += f", signed by {answer.signed_by}"
+    problems = answer_problems(answer, at=now, nonce=nonce)
+    if problems:
+        return _unknown("OCSP", url, _untrusted(said, problems))
+    return {"source": "OCSP", "url": url, "revoked": answer.revoked, "detail": said}

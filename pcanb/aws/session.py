@@ -19,14 +19,36 @@ def _utcnow() -> datetime:
 
 
 def _http(method: str, url: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Plain HTTP for CRL distribution points and OCSP responders on the internet."""
+    """Plain HTTP for CRL distribution points and OCSP responders on the internet.
+
+    Only http:// and https:// URLs are fetched, and redirects only to those: a certificate's
+    URL never makes pcanb read a local file (file:) or reach FTP or LDAP servers.
+    """
     import urllib.error
     import urllib.request
+    from urllib.parse import urlsplit
 
+    from pcanb.errors import PcanbError
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise PcanbError(f"unsupported URL scheme {scheme or '(none)'!r}: only http(s) is fetched")
+    # An opener without the file: and ftp: handlers, so a redirect cannot reach them either.
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),
+    ):
+        opener.add_handler(handler)
     headers = {"Content-Type": "application/ocsp-request"} if method == "POST" else {}
     request = urllib.request.Request(url, data=body or None, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:
+        with opener.open(request, timeout=15) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()

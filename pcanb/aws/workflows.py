@@ -276,7 +276,9 @@ def issue(
         validity_not_before=validity_not_before,
     )  # fmt: skip
     issued = _fetch(pca, ca_arn, certificate_arn)
-    return IssuedCertificate(issued, arn=issued.arn, chain=issued.chain, private_key=key)
+    return IssuedCertificate(
+        issued, arn=issued.arn, chain=issued.chain, private_key=key, clock=pca.now
+    )
 
 
 __all__ = ["CertificateChain", "create_root_ca", "create_subordinate_ca", "issue"]

@@ -56,9 +56,11 @@ _KEY_USAGE_NAMES = {
 # --- pieces ------------------------------------------------------------------------------------
 
 
-def _now(now: datetime | None) -> datetime:
+def _now(now: datetime | None, judged: Any = None) -> datetime:
+    """``now`` as UTC; ``None`` is the time ``judged`` is judged at (its session's clock, so
+    sandbox time for what a sandbox returned), else the wall clock."""
     if now is None:
-        return datetime.now(UTC)
+        return judged.now() if judged is not None else datetime.now(UTC)
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now
 
 
@@ -94,8 +96,9 @@ def _days(n: int) -> str:
 
 
 def validity_pill(cert: Certificate, now: datetime | None = None) -> Html:
-    """valid / expires in N days / expired / not yet valid, colored by urgency."""
-    moment = _now(now)
+    """valid / expires in N days / expired / not yet valid, colored by urgency, at ``now``
+    (default: ``cert.now()``)."""
+    moment = _now(now, cert)
     if moment < cert.not_before:
         return pill("not yet valid", "warn")
     if moment > cert.not_after:
@@ -148,7 +151,8 @@ def _present(rows: list[tuple[str, object]]) -> list[tuple[str, object]]:
 
 
 def certificate_card(cert: Certificate, *, now: datetime | None = None) -> Html:
-    """A card for one certificate: name, validity, and its main fields."""
+    """A card for one certificate: name, validity (at ``now``, default ``cert.now()``), and its
+    main fields."""
     pills = [validity_pill(cert, now)]
     if cert.is_ca:
         pills.append(pill("CA"))
@@ -225,11 +229,13 @@ def _chain_row(index: int, cert: Certificate, last: int, now: datetime | None) -
 
 
 def chain_card(chain: CertificateChain, *, now: datetime | None = None) -> Html:
-    """A card for a chain: one row per certificate, leaf first, and any problems found."""
+    """A card for a chain: one row per certificate, leaf first, and any problems found at
+    ``now`` (default ``chain.now()``: its session's clock, else the wall clock)."""
     count = len(chain)
     title = f"Certificate chain · {_plural(count, 'certificate')}"
     if not count:
         return _card(title, [pill("empty")])
+    now = _now(now, chain)
     problems = verify_chain(chain[0], chain[1:], at=now)
     pills = [
         pill(_plural(len(problems), "problem"), "bad") if problems else pill("verifies", "good")
@@ -246,7 +252,7 @@ def chain_card(chain: CertificateChain, *, now: datetime | None = None) -> Html:
 def _freshness_pill(crl: Crl, now: datetime | None) -> Html | None:
     if crl.next_update is None:
         return None
-    moment = _now(now)
+    moment = _now(now, crl)
     if moment > crl.next_update:
         return pill("stale: nextUpdate has passed", "bad")
     hours = int((crl.next_update - moment).total_seconds() // 3600)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cryptography.x509.oid import ExtensionOID
 
+from pcanb.x509.constraints import critical_extension_problems, name_constraint_problems
 from pcanb.x509.decode import Certificate, CertificateChain, _utc
 
 __all__ = ["build_chain", "verify_chain"]
@@ -84,9 +85,11 @@ def verify_chain(
     """Problems with the path ``leaf`` → ``chain[0]`` → … → ``chain[-1]``; empty when it is valid.
 
     Each certificate must be signed by the next one, name it as its issuer, be a CA with
-    keyCertSign when it issues, respect pathLenConstraint, be valid at ``at`` (default: now),
-    and the last certificate must be self-signed. A chain that starts with ``leaf`` itself
-    (as :func:`build_chain` returns) is accepted.
+    keyCertSign when it issues, respect pathLenConstraint and the nameConstraints of the CAs
+    above it, carry no critical extension the checks do not process (see
+    :mod:`pcanb.x509.constraints`), be valid at ``at`` (default: now), and the last
+    certificate must be self-signed. A chain that starts with ``leaf`` itself (as
+    :func:`build_chain` returns) is accepted.
     """
     moment = _utc(at)
     issuers = list(chain)
@@ -97,6 +100,8 @@ def verify_chain(
     for i in range(len(path) - 1):
         problems += _link_problems(i, path[i], path[i + 1])
     problems += _path_length_problems(path)
+    problems += name_constraint_problems(path)
+    problems += critical_extension_problems(path)
     if not path[-1].is_self_signed:
         problems.append(
             f"{_label(len(path) - 1, path[-1])} is not self-signed: the chain does not reach a root"

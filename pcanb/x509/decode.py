@@ -373,6 +373,9 @@ class _Decoded(Generic[_X]):
     _load_der_fn: ClassVar[Callable[[bytes], Any]]
     _x509_type: ClassVar[type]
 
+    #: What "now" is for this object (see :meth:`now`); ``None``: the wall clock.
+    _clock: Callable[[], datetime] | None = None
+
     def __init__(self, obj: Any) -> None:
         if not isinstance(obj, self._x509_type):
             raise TypeError(
@@ -415,6 +418,18 @@ class _Decoded(Generic[_X]):
     def x509(self) -> _X:
         """The wrapped ``cryptography.x509`` object."""
         return self._x509
+
+    def now(self) -> datetime:
+        """The time this object is judged at (expiry, freshness, cards): the clock of the
+        session that returned it (sandbox time offline), else the wall clock (UTC)."""
+        return _utc(self._clock() if self._clock is not None else None)
+
+    def with_clock(self, clock: Callable[[], datetime] | None) -> Self:
+        """The same object judged by ``clock`` (``None``: the wall clock); sessions use it."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["_clock"] = clock
+        return copy
 
     @_cached
     def _extension_values(self) -> dict[x509.ObjectIdentifier, Any]:
@@ -741,12 +756,15 @@ class Certificate(_Decoded[x509.Certificate]):
         return True
 
     def days_to_expiry(self, now: datetime | None = None) -> int:
-        """Whole days from ``now`` (default: now) until notAfter; negative once expired."""
-        return (self.not_after - _utc(now)) // timedelta(days=1)
+        """Whole days from ``now`` (default: :meth:`now`) until notAfter; negative once expired."""
+        return (self.not_after - (_utc(now) if now is not None else self.now())) // timedelta(
+            days=1
+        )
 
     def is_valid_at(self, when: datetime | None = None) -> bool:
-        """True when ``when`` (default: now; naive means UTC) lies within notBefore…notAfter."""
-        moment = _utc(when)
+        """True when ``when`` (default: :meth:`now`; naive means UTC) lies within
+        notBefore…notAfter."""
+        moment = _utc(when) if when is not None else self.now()
         return self.not_before <= moment <= self.not_after
 
     def to_dict(self) -> dict[str, Any]:
@@ -888,7 +906,7 @@ class Csr(_Decoded[x509.CertificateSigningRequest]):
 class CertificateChain(Sequence[Certificate]):
     """An immutable sequence of certificates, in the order given (leaf first, root last)."""
 
-    __slots__ = ("_certificates",)
+    __slots__ = ("_certificates", "_clock")
 
     def __init__(self, certificates: Iterable[Certificate] = ()) -> None:
         certs = tuple(certificates)
@@ -896,6 +914,17 @@ class CertificateChain(Sequence[Certificate]):
             if not isinstance(cert, Certificate):
                 raise TypeError(f"a CertificateChain holds Certificate objects, not {cert!r}")
         object.__setattr__(self, "_certificates", certs)
+        object.__setattr__(self, "_clock", None)
+
+    def now(self) -> datetime:
+        """The time the chain is judged at: its session's clock, else the wall clock (UTC)."""
+        return _utc(self._clock() if self._clock is not None else None)
+
+    def with_clock(self, clock: Callable[[], datetime] | None) -> CertificateChain:
+        """The same chain, it and its certificates judged by ``clock`` (``None``: wall clock)."""
+        chain = CertificateChain(cert.with_clock(clock) for cert in self._certificates)
+        object.__setattr__(chain, "_clock", clock)
+        return chain
 
     @classmethod
     def from_pem(cls, text: bytes | str) -> CertificateChain:
@@ -936,7 +965,8 @@ class CertificateChain(Sequence[Certificate]):
     def __getitem__(self, index: slice) -> CertificateChain: ...
     def __getitem__(self, index: int | slice) -> Certificate | CertificateChain:
         if isinstance(index, slice):
-            return CertificateChain(self._certificates[index])
+            part = CertificateChain(self._certificates[index])
+            return part if self._clock is None else part.with_clock(self._clock)
         return self._certificates[index]
 
     def __iter__(self) -> Iterator[Certificate]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -16,6 +16,7 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 from pcanb.errors import DecodeError
 from pcanb.x509 import der
 from pcanb.x509.decode import Certificate
+from pcanb.x509.revocation import CLOCK_SKEW
 
 
 def build_request(
@@ -32,7 +33,12 @@ def build_request(
 
 @dataclass(frozen=True)
 class OcspAnswer:
-    """What an OCSP responder said about one certificate."""
+    """What an OCSP responder said about one certificate, and whether it can be believed.
+
+    ``signature_valid``: the response is signed by the issuer or by an authorised responder
+    (``signed_by`` names which). ``matches``: it answers for the certificate's CertID (issuer
+    name hash, issuer key hash, serial); ``None`` when no certificate was given to compare.
+    """
 
     response_status: str
     cert_status: str | None = None
@@ -43,29 +49,54 @@ class OcspAnswer:
     signature_valid: bool | None = None
     serial: int | None = None
     nonce: bytes | None = None
+    signed_by: str | None = None
+    matches: bool | None = None
 
     @property
     def revoked(self) -> bool | None:
-        if self.cert_status is None:
+        if self.cert_status is None or self.cert_status == "UNKNOWN":
             return None
         return self.cert_status == "REVOKED"
 
 
-def parse_response(encoded: bytes, issuer: Certificate) -> OcspAnswer:
-    """Decode a DER OCSP response and check its signature with the issuer's key."""
+def _cert_id(
+    certificate: Certificate, issuer: Certificate, algorithm: hashes.HashAlgorithm
+) -> tuple[bytes, bytes, int] | None:
+    """The (issuerNameHash, issuerKeyHash, serial) of ``certificate``'s CertID with ``algorithm``."""
     try:
-        response = ocsp.load_der_ocsp_response(encoded)
-    except ValueError as exc:
-        raise DecodeError(f"could not decode an OCSP response: {exc}") from None
-    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return OcspAnswer(response.response_status.name)
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(certificate.x509, issuer.x509, algorithm)
+            .build()
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    return request.issuer_name_hash, request.issuer_key_hash, request.serial_number
+
+
+def _single_response(
+    response: ocsp.OCSPResponse, certificate: Certificate | None, issuer: Certificate
+) -> tuple[ocsp.OCSPSingleResponse, bool | None]:
+    """The SingleResponse about ``certificate`` (the first one when none is), and whether it is."""
+    singles = list(response.responses)
+    if certificate is None:
+        return singles[0], None
+    for single in singles:
+        wanted = _cert_id(certificate, issuer, single.hash_algorithm)
+        found = (single.issuer_name_hash, single.issuer_key_hash, single.serial_number)
+        if wanted is not None and wanted == found:
+            return single, True
+    return singles[0], False
+
+
+def _signature_verifies(signer: Certificate, response: ocsp.OCSPResponse, encoded: bytes) -> bool:
     try:
-        issuer.x509.public_key().verify(
+        key = signer.x509.public_key()
+        key.verify(
             response.signature,
             response.tbs_response_bytes,
-            *_verify_args(issuer, response, encoded),
+            *_verify_args(signer, response, encoded),
         )
-        valid = True
     except (
         InvalidSignature,
         TypeError,
@@ -75,27 +106,118 @@ def parse_response(encoded: bytes, issuer: Certificate) -> OcspAnswer:
         KeyError,
         IndexError,
     ):
-        valid = False
-    reason = response.revocation_reason.name if response.revocation_reason is not None else None
+        return False
+    return True
+
+
+def _authorised_responder(candidate: Certificate, issuer: Certificate, at: datetime) -> bool:
+    """RFC 6960 §4.2.2.2: issued directly by ``issuer``, id-kp-OCSPSigning, valid at ``at``."""
+    return (
+        candidate.x509.issuer == issuer.x509.subject
+        and candidate.signature_check(issuer) is True
+        and "OCSPSigning" in candidate.extended_key_usage
+        and candidate.is_valid_at(at)
+    )
+
+
+def parse_response(
+    encoded: bytes,
+    issuer: Certificate,
+    *,
+    certificate: Certificate | None = None,
+    at: datetime | None = None,
+) -> OcspAnswer:
+    """Decode a DER OCSP response and check who signed it.
+
+    The signature must verify with the issuer's key, or with the key of a responder
+    certificate the response carries that the issuer issued for id-kp-OCSPSigning and that is
+    valid at ``at`` (default: now). With ``certificate``, the answer is the SingleResponse for
+    its CertID (``matches`` says whether there is one).
+    """
+    try:
+        response = ocsp.load_der_ocsp_response(encoded)
+    except ValueError as exc:
+        raise DecodeError(f"could not decode an OCSP response: {exc}") from None
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return OcspAnswer(response.response_status.name)
+    signed_by = None
+    if _signature_verifies(issuer, response, encoded):
+        signed_by = f"the issuer ({issuer.common_name or issuer.subject})"
+    else:
+        moment = at if at is not None else datetime.now(UTC)
+        for embedded in response.certificates:
+            responder = Certificate(embedded)
+            if _authorised_responder(responder, issuer, moment) and _signature_verifies(
+                responder, response, encoded
+            ):
+                signed_by = f"the authorised responder {responder.common_name or responder.subject}"
+                break
+    try:
+        single, matches = _single_response(response, certificate, issuer)
+    except ValueError as exc:
+        raise DecodeError(f"could not decode an OCSP response: {exc}") from None
+    reason = single.revocation_reason.name if single.revocation_reason is not None else None
     try:
         nonce = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     except x509.ExtensionNotFound:
         nonce = None
     return OcspAnswer(
         response_status="SUCCESSFUL",
-        cert_status=response.certificate_status.name,
-        revocation_time=response.revocation_time_utc,
+        cert_status=single.certificate_status.name,
+        revocation_time=single.revocation_time_utc,
         revocation_reason=reason,
-        this_update=response.this_update_utc,
-        next_update=response.next_update_utc,
-        signature_valid=valid,
-        serial=response.serial_number,
+        this_update=single.this_update_utc,
+        next_update=single.next_update_utc,
+        signature_valid=signed_by is not None,
+        serial=single.serial_number,
         nonce=nonce,
+        signed_by=signed_by,
+        matches=matches,
     )
 
 
-def _verify_args(issuer: Certificate, response: ocsp.OCSPResponse, encoded: bytes) -> tuple:
-    key = issuer.x509.public_key()
+def answer_problems(answer: OcspAnswer, *, at: datetime, nonce: bytes | None = None) -> list[str]:
+    """Why ``answer`` says nothing about the certificate at ``at``; empty when it does.
+
+    It must be a successful response signed by the issuer or an authorised responder, for the
+    certificate's CertID, current (thisUpdate not in the future beyond ``CLOCK_SKEW``, nextUpdate not
+    passed), and, without a nextUpdate, fresh because it echoes ``nonce``.
+    """
+    if answer.response_status != "SUCCESSFUL":
+        return [f"the responder answered {answer.response_status}"]
+    problems = []
+    if not answer.signature_valid:
+        problems.append(
+            "its signature does NOT verify with the issuer's key nor with that of an "
+            "authorised responder (a certificate the issuer issued for id-kp-OCSPSigning)"
+        )
+    if answer.matches is False:
+        problems.append(
+            "it holds no answer for this certificate's CertID (issuer name hash, issuer key "
+            "hash and serial)"
+        )
+    if answer.this_update is not None and answer.this_update > at + CLOCK_SKEW:
+        problems.append(
+            f"its thisUpdate {answer.this_update:%Y-%m-%d %H:%M}Z is in the future "
+            f"(now {at:%Y-%m-%d %H:%M}Z)"
+        )
+    if answer.next_update is not None and answer.next_update < at:
+        problems.append(
+            f"it is stale: its nextUpdate {answer.next_update:%Y-%m-%d %H:%M}Z has passed "
+            f"(now {at:%Y-%m-%d %H:%M}Z)"
+        )
+    elif answer.next_update is None and (nonce is None or answer.nonce != nonce):
+        problems.append(
+            "it has no nextUpdate and does not echo the request's nonce, so its freshness "
+            "cannot be judged"
+        )
+    if answer.cert_status == "UNKNOWN":
+        problems.append("the responder does not know this certificate")
+    return problems
+
+
+def _verify_args(signer: Certificate, response: ocsp.OCSPResponse, encoded: bytes) -> tuple:
+    key = signer.x509.public_key()
     if response.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
         algorithm, pss = pss_parameters(encoded)
         return (pss, algorithm)
