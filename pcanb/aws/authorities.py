@@ -12,7 +12,6 @@ from pcanb.analysis.cost import ca_monthly_price
 from pcanb.aws import arguments
 from pcanb.aws.arguments import ca_arn, check_choice, compact, pem_bytes
 from pcanb.vocab import (
-    CA_STATUSES,
     CA_TYPES,
     KEY_STORAGE_SECURITY_STANDARDS,
     RESOURCE_OWNERS,
@@ -163,6 +162,10 @@ def import_certificate_authority_certificate(
     )
 
 
+#: The statuses UpdateCertificateAuthority can set (the others are the service's to give).
+SETTABLE_CA_STATUSES = ("ACTIVE", "DISABLED")
+
+
 def update_certificate_authority(
     pca: Pca,
     certificate_authority_arn: Any,
@@ -171,7 +174,7 @@ def update_certificate_authority(
     status: str | None = None,
 ) -> None:
     """UpdateCertificateAuthority: status ACTIVE ↔ DISABLED, or a new revocation configuration."""
-    check_choice("status", status, CA_STATUSES)
+    check_choice("status", status, SETTABLE_CA_STATUSES)
     pca.client.update_certificate_authority(
         **compact(
             CertificateAuthorityArn=ca_arn(certificate_authority_arn),
