@@ -56,16 +56,34 @@ _LAZY = {
 }
 
 
+#: Names that hand out frames: asking for one registers the ``.pca`` accessor (pandas loads
+#: with them anyway) and the Jupyter cards.
+_FRAMES = {"read_audit_report", "read_audit_reports", "certificates_frame", "inventory"}
+#: Names whose objects have a Jupyter card: asking for one registers the cards.
+_CARDS = {
+    "Certificate",
+    "CertificateChain",
+    "Csr",
+    "Crl",
+    "CertificateAuthority",
+    "IssuedCertificate",
+}
+
+
 def __getattr__(name: str) -> Any:
     import importlib
 
     if name == "charts":  # pcanb.charts: the chart functions; matplotlib loads at the first chart
-        _register_accessor()
-        return importlib.import_module("pcanb.ui.charts")
+        return importlib.import_module("pcanb.charts")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pcanb' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    if name in _FRAMES:
+        _register_accessor()
+    if name in _FRAMES or name in _CARDS:
+        _register_reprs()
+    return value
 
 
 def _register_accessor() -> None:
@@ -75,13 +93,17 @@ def _register_accessor() -> None:
     register()
 
 
+_reprs_registered = False
+
+
 def _register_reprs() -> None:
-    """Rich cards in Jupyter: registered only when an IPython shell is running."""
-    if "IPython" not in sys.modules:
+    """Rich cards in Jupyter: registered once, when an IPython shell is running."""
+    global _reprs_registered
+    if _reprs_registered or "IPython" not in sys.modules:
         return
     from pcanb.ui.reprs import register
 
-    register()
+    _reprs_registered = register()
 
 
 def connect(

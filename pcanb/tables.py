@@ -26,7 +26,7 @@ CA_COLUMNS = _cols(
     "arn:string ca_id:string type:string status:string common_name:string subject:string "
     "usage_mode:string key_algorithm:string signing_algorithm:string "
     "created_at:datetime last_state_change_at:datetime not_before:datetime not_after:datetime "
-    "days_to_expiry:Float64 serial:string owner_account:string "
+    "days_to_expiry:Int64 serial:string owner_account:string "
     "key_storage_security_standard:string crl_enabled:boolean crl_bucket:string "
     "crl_expiration_days:Int64 crl_custom_cname:string crl_type:string crl_s3_object_acl:string "
     "crl_custom_path:string crl_omit_extension:boolean ocsp_enabled:boolean "
@@ -82,6 +82,12 @@ CERTIFICATE_COLUMNS = _cols(
     "key_usage:object extended_key_usage:object is_ca:boolean path_length:Int64 ski:string "
     "aki:string crl_urls:object ocsp_urls:object ca_issuers_urls:object "
     "fingerprint_sha256:string fingerprint_sha1:string is_self_signed:boolean"
+)
+
+#: Columns ``pca.certificates(decode=True)`` adds to an inventory, from each certificate.
+DECODED_COLUMNS = _cols(
+    "sans:object key_algorithm:string signature_algorithm:string key_usage:object "
+    "extended_key_usage:object is_ca:boolean decode_error:string"
 )
 
 

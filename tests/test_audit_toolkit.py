@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from conftest import error_code
 from test_audit_reports import BUCKET, audit_bucket, colon_serial
 
+from pcanb import tables
 from pcanb.aws.audit import ReusedReportWarning
 from pcanb.errors import PcanbError
 
@@ -128,6 +129,8 @@ def test_certificates_of_one_ca_decoded(pca, issuing, issued):
     assert list(frame.loc[1, "extended_key_usage"]) == list(b.extended_key_usage)
     assert "clientAuth" in str(frame.loc[1, "extended_key_usage"])
     assert frame["decode_error"].isna().all()
+    declared = {c.name: c.dtype for c in tables.DECODED_COLUMNS}
+    assert {c: str(frame[c].dtype) for c in declared} == declared
 
 
 def test_certificates_with_no_ca(pca):
@@ -135,3 +138,6 @@ def test_certificates_with_no_ca(pca):
     assert len(frame) == 0
     assert "certificate_arn" in frame.columns
     assert frame.attrs["skipped"] == []
+    decoded = pca.certificates(bucket=BUCKET, decode=True)  # the declared columns, even empty
+    declared = {c.name: c.dtype for c in tables.DECODED_COLUMNS}
+    assert {c: str(decoded[c].dtype) for c in declared} == declared

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 import types
 from datetime import UTC, datetime, timedelta
@@ -299,3 +302,27 @@ def test_register_formatters_does_nothing_outside_ipython(monkeypatch):
     assert register_formatters() is False
     monkeypatch.setitem(sys.modules, "IPython", None)  # not installed
     assert register_formatters() is False
+
+
+# --- layout in a real browser ------------------------------------------------------------------
+
+_PROBE = """<html><body style="margin:10px">{card}<script>
+const card = document.querySelector('.pcanb-card');
+document.body.setAttribute('data-overflow', String(card.scrollWidth - card.clientWidth));
+</script></body></html>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs headless chromium")
+@pytest.mark.parametrize("width", [900, 600])
+def test_the_chain_card_keeps_inside_its_border(pca, tmp_path, width):
+    root = pca.create_root_ca(common_name="Example Root CA With A Fairly Long Name")
+    issuing = pca.create_subordinate_ca(parent=root, common_name="Example Issuing CA")
+    leaf = pca.issue(issuing, common_name="www.example.com")
+    page = tmp_path / "card.html"
+    page.write_text(_PROBE.format(card=chain_card(leaf.full_chain)), encoding="utf-8")
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={width},800",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert 'data-overflow="0"' in dom, re.findall(r'data-overflow="[^"]*"', dom)

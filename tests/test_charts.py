@@ -382,3 +382,77 @@ def test_pngs_for_ten_and_ten_thousand_certificates(report, big):
     for path in written:
         image = plt.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 400, path
+
+
+# -- text from certificates is drawn as written ---------------------------------------------------
+
+#: Names matplotlib's mathtext would misdraw ($x^2$ as x², "$5 and $" in italics) or refuse.
+HOSTILE = (r"Bad $\frac{$ Root", "Sub $5 and $10 CA", "Root $x^2$", r"Esc \$ and $")
+
+
+def drawn_literally(texts, expected):
+    """Each of ``expected`` is drawn by one of ``texts`` as written (no mathtext)."""
+    by_text = {t.get_text(): t for t in texts}
+    for name in expected:
+        assert name in by_text, (name, list(by_text))
+        assert by_text[name].get_parse_math() is False, name
+
+
+def test_timeline_draws_hostile_groups_and_marks_as_written():
+    records = [
+        record(n, CA_A, SERVER, f"2026-03-0{n + 1}T10:00:00Z", by=name)
+        for n, name in enumerate(HOSTILE)
+    ]
+    ax = charts.audit_timeline(
+        report_of(records), by="requested_by", marks={"$x$ incident": "2026-03-03T09:00Z"}
+    )
+    ax.figure.canvas.draw()
+    drawn_literally(ax.get_legend().get_texts(), HOSTILE)
+    drawn_literally(ax.texts, ["$x$ incident"])
+
+
+def hostile_cas():
+    return pd.DataFrame({
+        "common_name": list(HOSTILE),
+        "not_before": pd.to_datetime(["2020-01-01T00:00:00Z"] * 4),
+        "not_after": pd.to_datetime([f"203{n}-01-01T00:00:00Z" for n in range(4)]),
+    })  # fmt: skip
+
+
+def test_validity_and_expiry_draw_hostile_names_as_written():
+    ax = charts.validity(hostile_cas(), now=NOW)
+    ax.figure.canvas.draw()
+    drawn_literally(ax.get_yticklabels(), HOSTILE)
+    fig = charts.expiry(hostile_cas(), now=NOW)
+    fig.canvas.draw()
+    drawn_literally(fig.axes[0].get_yticklabels(), HOSTILE)
+
+
+def test_expiry_histogram_draws_a_hostile_title_as_written():
+    ax = charts.expiry_histogram(hostile_cas(), now=NOW, title=HOSTILE[0])
+    ax.figure.canvas.draw()
+    drawn_literally(ax.findobj(matplotlib.text.Text), [HOSTILE[0]])
+
+
+def test_hierarchy_draws_hostile_names_as_written():
+    frame = hierarchy_frame()
+    frame.loc[: len(HOSTILE) - 1, "common_name"] = list(HOSTILE)
+    ax = charts.hierarchy(frame, now=NOW)
+    ax.figure.canvas.draw()
+    drawn = nodes(ax).values()
+    assert all(t.get_parse_math() is False for t in drawn)
+    assert set(HOSTILE) <= {t.get_text().splitlines()[0] for t in drawn}
+
+
+def test_hierarchy_of_a_session_with_a_hostile_root(pca):
+    pca.create_root_ca(common_name=r"Bad $\frac{$ Root")
+    ax = charts.hierarchy(pca)
+    ax.figure.canvas.draw()
+    assert r"Bad $\frac{$ Root" in {t.get_text().splitlines()[0] for t in nodes(ax).values()}
+
+
+def test_texts_the_caller_put_on_the_axes_keep_mathtext(report):
+    _, ax = plt.subplots()
+    mine = ax.text(0, 0, "$x^2$")
+    charts.audit_timeline(report, ax=ax)
+    assert mine.get_parse_math() is True

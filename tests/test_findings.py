@@ -10,7 +10,11 @@ import pytest
 from conftest import EC_CA, make_pca_bucket
 
 from pcanb import tables
-from pcanb.analysis.posture import PKILINT_EC_KEY_ENCIPHERMENT, RULES
+from pcanb.analysis.posture import (
+    PKILINT_EC_KEY_ENCIPHERMENT,
+    PKILINT_MLDSA_KEY_ENCIPHERMENT,
+    RULES,
+)
 
 OTHER_ACCOUNT = "444455556666"
 END_ENTITY = "arn:aws:acm-pca:::template/EndEntityCertificate/V1"
@@ -327,17 +331,37 @@ def test_issued_certificate_checks(pca):
 
     frame = pca.findings(certificates=True)  # each CA reports into its CRL bucket
     assert row(frame, root.arn, "certificates.root_issues_end_entity")["severity"] == "MEDIUM"
-    ec = row(frame, root.arn, "certificates.ec_key_encipherment")
+    ec = row(frame, root.arn, "certificates.key_encipherment_on_signature_key")
     assert ec["severity"] == "LOW" and PKILINT_EC_KEY_ENCIPHERMENT in ec["detail"]
     saving = row(frame, general.arn, "cost.short_lived_candidate")
     assert saving["severity"] == "INFO" and "$350/month" in saving["detail"]
     for arn in (general.arn, short.arn):  # Blank template, digitalSignature only
-        assert "certificates.ec_key_encipherment" not in checks_of(frame, arn)
+        assert "certificates.key_encipherment_on_signature_key" not in checks_of(frame, arn)
     assert "cost.short_lived_candidate" not in checks_of(frame, short.arn)
     assert "cost.short_lived_candidate" not in checks_of(frame, root.arn)  # signs CAs
     assert "no CRL bucket" in row(frame, unreported.arn, "inventory.unavailable")["detail"]
     # without certificates=True none of these can be known
     assert not {c for _, c in fired(pca.findings())} & {
-        "certificates.root_issues_end_entity", "certificates.ec_key_encipherment",
+        "certificates.root_issues_end_entity", "certificates.key_encipherment_on_signature_key",
         "cost.short_lived_candidate", "inventory.unavailable",
     }  # fmt: skip
+
+
+def test_ml_dsa_leaves_with_key_encipherment_are_reported_like_ec_ones(pca):
+    bucket = make_pca_bucket(pca, "pq-reports")
+    root = pca.create_root_ca(
+        common_name="PQ Root",
+        key_algorithm="ML_DSA_44",
+        revocation_configuration=revocation(bucket),
+    )
+    leaf = pca.issue(
+        root, common_name="pq.example.com", key_algorithm="ML_DSA_44", days=30,
+        template="EndEntityCertificate",
+    )  # fmt: skip
+    assert "key_encipherment" in leaf.key_usage
+    check = "certificates.key_encipherment_on_signature_key"
+    finding = row(pca.findings(certificates=True), root.arn, check)
+    assert finding["severity"] == "LOW"
+    assert finding["title"] == "ML-DSA certificates with keyEncipherment"
+    assert PKILINT_MLDSA_KEY_ENCIPHERMENT in finding["detail"]
+    assert "RFC 9881" in finding["detail"] and "RFC 5480" not in finding["detail"]

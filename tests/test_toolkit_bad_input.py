@@ -164,3 +164,64 @@ def test_a_common_name_over_64_characters_is_named(world):
     pca, root, _ = world
     with pytest.raises(PcanbError, match="common name"):
         pca.issue(root, common_name="a" * 100)
+
+
+# -- SANs, CSRs, serials and statuses a person is likely to pass ----------------------------------
+
+
+def test_an_internationalized_san_is_written_as_its_a_label(world):
+    pca, root, _ = world
+    leaf = pca.issue(root, common_name="idn.example", sans=["bücher.example.com"], days=1)
+    assert leaf.sans == ["DNS:xn--bcher-kva.example.com"]
+
+
+@pytest.mark.parametrize(
+    "name", ["not a name !!", "DNS:-bad.example", "IP:300.1.1.1", "email:no-at-sign", "URI:x y"]
+)
+def test_a_san_that_is_no_name_is_refused_before_any_call(world, name):
+    pca, root, _ = world
+    calls = len(pca.sandbox.events())
+    with pytest.raises(PcanbError, match=r"pass a DNS name .* an IP address .* or a URI"):
+        pca.issue(root, common_name="a.example", sans=[name], days=1)
+    assert len(pca.sandbox.events()) == calls
+
+
+def test_issue_says_what_a_csr_is(world):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match="csr= takes a CSR as PEM text or PEM/DER bytes"):
+        pca.issue(root, csr=42)
+
+
+def test_a_certificate_is_revoked_by_its_int_serial(world):
+    pca, root, _ = world
+    leaf = pca.issue(root, common_name="by-serial.example", days=1)
+    pca.revoke_certificate(root, leaf.serial, "KEY_COMPROMISE")
+    assert pca.ocsp(leaf).cert_status == "REVOKED"
+    with pytest.raises(PcanbError, match=r"serial as hex text .* or as an int"):
+        pca.revoke_certificate(root, 1.5, "KEY_COMPROMISE")
+
+
+def test_a_certificate_is_revoked_by_its_pem(world):
+    pca, root, _ = world
+    leaf = pca.issue(root, common_name="by-pem.example", days=1)
+    pca.revoke(leaf.pem, "SUPERSEDED")
+    assert pca.ocsp(leaf).cert_status == "REVOKED"
+
+
+def test_revoking_a_pem_no_ca_of_the_session_issued_says_so(world, tmp_path):
+    pca, _, _ = world
+    other = pcanb.sandbox(tmp_path / "elsewhere")
+    stranger = other.issue(other.create_root_ca(common_name="Elsewhere"), common_name="s.example")
+    with pytest.raises(PcanbError, match="no CA of this session") as caught:
+        pca.revoke(stranger.pem, "KEY_COMPROMISE")
+    assert "BEGIN CERTIFICATE" not in str(caught.value)
+    with pytest.raises(PcanbError, match="is not a certificate ARN") as caught:
+        pca.revoke("x" * 500, "KEY_COMPROMISE")
+    assert len(str(caught.value)) < 200
+    other.sandbox.close()
+
+
+def test_update_status_names_only_the_statuses_that_can_be_set(world):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match=r"status must be one of ACTIVE, DISABLED; got 'PAUSED'"):
+        pca.update_certificate_authority(root, status="PAUSED")

@@ -76,14 +76,18 @@ def test_list_and_describe_share_columns_and_concat(pca, root, issuing):
 
 
 def test_days_to_expiry_follows_sandbox_time(pca, root):
-    before = pca.describe_certificate_authority(root).loc[0, "days_to_expiry"]
-    expected = (root.certificate.not_after - pca.now()).total_seconds() / 86400
-    assert before == pytest.approx(expected, abs=0.01)
+    described = pca.describe_certificate_authority(root)
+    assert described["days_to_expiry"].dtype == "Int64"  # whole days, as Certificate's
+    before = described.loc[0, "days_to_expiry"]
+    assert before == root.certificate.days_to_expiry(pca.now())
     pca.sandbox.advance(days=10)
     after = pca.describe_certificate_authority(root).loc[0, "days_to_expiry"]
-    assert before - after == pytest.approx(10, abs=0.01)
+    assert before - after == 10
     listed = pca.list_certificate_authorities().loc[0, "days_to_expiry"]
-    assert listed == pytest.approx(after, abs=0.01)
+    assert listed == after
+    pca.sandbox.advance(days=root.certificate.days_to_expiry(pca.now()) + 2)
+    expired = pca.describe_certificate_authority(root).loc[0, "days_to_expiry"]
+    assert expired == root.certificate.days_to_expiry(pca.now()) < 0
 
 
 def test_monthly_cost_by_usage_mode_and_deletion(pca, root):
@@ -332,3 +336,16 @@ def test_certificates_frame_empty_and_wrong_input():
 def test_certificates_frame_refuses_what_is_not_certificates():
     with pytest.raises(TypeError, match="PEM bundle, DER bytes or an iterable"):
         pcanb.certificates_frame(None)
+
+
+def test_the_call_log_has_the_dtypes_of_the_other_frames(pca, root):
+    fresh = pcanb.sandbox(":memory:")
+    empty = fresh.sandbox.events()
+    fresh.sandbox.close()
+    for events in (pca.sandbox.events(), empty):
+        assert str(events["eventTime"].dtype) == "datetime64[us, UTC]"
+        for column in ("eventSource", "eventName", "awsRegion", "errorCode", "errorMessage"):
+            assert events[column].dtype == "string", column
+        assert events["requestParameters"].dtype == object
+    assert len(empty) == 0
+    assert "CreateCertificateAuthority" in set(pca.sandbox.events()["eventName"])

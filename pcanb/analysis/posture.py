@@ -51,6 +51,16 @@ RSA_2048_UNTIL = pd.Timestamp("2031-01-01", tz="UTC")
 CURVE_HASH_BITS = {"EC_prime256v1": 256, "EC_secp384r1": 384, "EC_secp521r1": 512}
 #: pkilint's id for keyEncipherment on an EC certificate.
 PKILINT_EC_KEY_ENCIPHERMENT = "pkix.key_usage_value_prohibited_for_ec"
+#: pkilint's id for keyEncipherment on an ML-DSA certificate.
+PKILINT_MLDSA_KEY_ENCIPHERMENT = "pkix.key_usage_value_prohibited_for_mldsa"
+#: Key types that cannot encipher keys: KeyAlgorithm prefix → (name, the RFC that says so,
+#: its address, pkilint's id).
+SIGNATURE_ONLY_KEYS = {
+    "EC_": ("EC", "RFC 5480", "https://www.rfc-editor.org/rfc/rfc5480#section-3",
+            PKILINT_EC_KEY_ENCIPHERMENT),
+    "ML_DSA_": ("ML-DSA", "RFC 9881", "https://www.rfc-editor.org/rfc/rfc9881#section-5",
+                PKILINT_MLDSA_KEY_ENCIPHERMENT),
+}  # fmt: skip
 
 _USER_GUIDE = "https://docs.aws.amazon.com/privateca/latest/userguide/"
 _API = "https://docs.aws.amazon.com/privateca/latest/APIReference/"
@@ -773,35 +783,51 @@ def certificates_root_issues_end_entity(inputs: Inputs) -> Iterator[Finding]:
         )  # fmt: skip
 
 
-@_rule("certificates.ec_key_encipherment")
-def certificates_ec_key_encipherment(inputs: Inputs) -> Iterator[Finding]:
-    """EC end-entity certificates asserting keyEncipherment, which RFC 5480 section 3 forbids.
+@_rule("certificates.key_encipherment_on_signature_key")
+def certificates_key_encipherment_on_signature_key(inputs: Inputs) -> Iterator[Finding]:
+    """EC or ML-DSA end-entity certificates asserting keyEncipherment, which their keys cannot
+    do: RFC 5480 section 3 forbids it for EC keys, RFC 9881 for ML-DSA keys.
 
     The EndEntity* templates set digitalSignature + keyEncipherment whatever the key type;
-    pkilint reports it as ``pkix.key_usage_value_prohibited_for_ec``. Needs the decoded
-    inventory (``key_algorithm`` and ``key_usage`` columns).
+    pkilint reports it as ``pkix.key_usage_value_prohibited_for_ec`` or ``…_for_mldsa``. One
+    finding per CA, naming each key type seen. Needs the decoded inventory (``key_algorithm`` and
+    ``key_usage`` columns).
     """
     leaves = _leaves(inputs)
     if leaves is None or not {"key_algorithm", "key_usage"} <= set(leaves.columns):
         return
-    is_ec = leaves["key_algorithm"].astype("string").str.startswith("EC_").fillna(False)
-    enciphers = leaves["key_usage"].map(
-        lambda usage: isinstance(usage, list | tuple) and "key_encipherment" in usage
+    algorithms = leaves["key_algorithm"].astype("string")
+    enciphers = (
+        leaves["key_usage"]
+        .map(lambda usage: isinstance(usage, list | tuple) and "key_encipherment" in usage)
+        .astype(bool)
     )
-    bad = leaves[is_ec & enciphers.astype(bool)]
+    kinds = pd.Series(pd.NA, index=leaves.index, dtype="string")
+    for prefix in SIGNATURE_ONLY_KEYS:
+        kinds = kinds.mask(algorithms.str.startswith(prefix).fillna(False).astype(bool), prefix)
+    bad = leaves[kinds.notna() & enciphers].assign(_kind=kinds)
     cas = {row["arn"]: row for row in _records(inputs.cas)}
     for arn, group in bad.groupby("ca_arn", observed=True, sort=True):
         ca = cas.get(str(arn), {"arn": str(arn), "ca_id": str(arn).rsplit("/", 1)[-1]})
         named = group["template"].dropna() if "template" in group.columns else []
         templates = sorted({str(t) for t in named})
+        present = [p for p in SIGNATURE_ONLY_KEYS if (group["_kind"] == p).any()]
+        names = " and ".join(SIGNATURE_ONLY_KEYS[p][0] for p in present)
+        counts = ", ".join(
+            f"{int((group['_kind'] == p).sum())} {SIGNATURE_ONLY_KEYS[p][0]}" for p in present
+        )
+        why = "; ".join(
+            f"{rfc} forbids it for {kind} keys and pkilint reports {pkilint_id}"
+            for kind, rfc, _, pkilint_id in (SIGNATURE_ONLY_KEYS[p] for p in present)
+        )
         yield _finding(
-            ca, "LOW", "EC certificates with keyEncipherment",
-            f"{len(group)} EC end-entity certificate(s) from {_name(ca)} assert keyEncipherment "
-            f"(templates: {', '.join(templates) or 'unknown'}); RFC 5480 forbids it for EC keys "
-            f"and pkilint reports {PKILINT_EC_KEY_ENCIPHERMENT}. Strict TLS stacks may refuse them.",
-            "Issue EC certificates with a Blank*/APIPassthrough template giving KeyUsage "
+            ca, "LOW", f"{names} certificates with keyEncipherment",
+            f"{counts} end-entity certificate(s) from {_name(ca)} assert keyEncipherment "
+            f"(templates: {', '.join(templates) or 'unknown'}); {why}. Strict TLS stacks may "
+            "refuse them.",
+            f"Issue {names} certificates with a Blank*/APIPassthrough template giving KeyUsage "
             "digitalSignature only.",
-            "https://www.rfc-editor.org/rfc/rfc5480#section-3",
+            SIGNATURE_ONLY_KEYS[present[0]][2],
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pcanb.errors import PcanbError
 from pcanb.vocab import TEMPLATE_NAMES, template_arn
+from pcanb.x509.csr import general_name
 
 
 def ca_arn(ca: Any) -> str:
@@ -98,7 +99,9 @@ def check_choice(
 
 
 def san_list(sans: Any) -> list[str]:
-    """SANs as a list of strings: one string is one SAN (``"DNS:api.example.com"``)."""
+    """SANs as a list of strings: one string is one SAN (``"DNS:api.example.com"``), never
+    split into characters. Each must be a DNS name, IP address, email address or URI
+    (:func:`pcanb.x509.csr.general_name`), else a PcanbError names it."""
     if sans is None:
         return []
     if isinstance(sans, str):
@@ -114,6 +117,7 @@ def san_list(sans: Any) -> list[str]:
             raise PcanbError(
                 f"each SAN must be a string such as 'DNS:api.example.com', not {name!r}"
             )
+        general_name(name)  # refuses what is no name, before any call is made
     return out
 
 

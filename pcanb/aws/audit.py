@@ -159,11 +159,9 @@ def _progress(iterable: Any, total: int, description: str) -> Any:
     return tqdm(iterable, total=total, desc=description, leave=False)
 
 
-#: Columns ``decode_inventory`` adds to an inventory, from each certificate.
-DECODED_COLUMNS = (
-    "sans", "key_algorithm", "signature_algorithm", "key_usage", "extended_key_usage", "is_ca",
-    "decode_error",
-)  # fmt: skip
+#: Columns ``decode_inventory`` adds to an inventory, from each certificate (their dtypes are
+#: ``tables.DECODED_COLUMNS``).
+DECODED_COLUMNS = tuple(c.name for c in tables.DECODED_COLUMNS)
 
 
 def decode_inventory(
@@ -197,7 +195,7 @@ def decode_inventory(
     pairs = list(zip(frame["ca_arn"], frame["certificate_arn"], strict=True))
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         details = list(_progress(pool.map(fetch, pairs), len(pairs), "GetCertificate"))
-    extra = pd.DataFrame(details, index=frame.index, columns=list(DECODED_COLUMNS))
+    extra = tables.frame(details, tables.DECODED_COLUMNS).set_axis(frame.index)
     return pd.concat([frame, extra], axis=1)
 
 
@@ -226,7 +224,7 @@ def certificates(
         skipped = list(listing.loc[~usable, "arn"])
     frames = [audit_report(pca, arn, bucket=bucket) for arn in arns]
     frame = combine_reports(frames)
-    if decode and len(frame):
+    if decode:
         frame = decode_inventory(pca, frame, max_workers=max_workers, rate=rate)
     frame.attrs["skipped"] = skipped if ca is None else []
     return frame

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -12,7 +12,6 @@ from pcanb.analysis.cost import ca_monthly_price
 from pcanb.aws import arguments
 from pcanb.aws.arguments import ca_arn, check_choice, compact, pem_bytes
 from pcanb.vocab import (
-    CA_STATUSES,
     CA_TYPES,
     KEY_STORAGE_SECURITY_STANDARDS,
     RESOURCE_OWNERS,
@@ -52,7 +51,7 @@ def ca_record(ca: dict[str, Any], now: datetime) -> dict[str, Any]:
         "last_state_change_at": ca.get("LastStateChangeAt"),
         "not_before": ca.get("NotBefore"),
         "not_after": not_after,
-        "days_to_expiry": (not_after - now).total_seconds() / 86400 if not_after else None,
+        "days_to_expiry": (not_after - now) // timedelta(days=1) if not_after else None,
         "serial": ca.get("Serial"),
         "owner_account": ca.get("OwnerAccount"),
         "key_storage_security_standard": ca.get("KeyStorageSecurityStandard"),
@@ -163,6 +162,10 @@ def import_certificate_authority_certificate(
     )
 
 
+#: The statuses UpdateCertificateAuthority can set (the others are the service's to give).
+SETTABLE_CA_STATUSES = ("ACTIVE", "DISABLED")
+
+
 def update_certificate_authority(
     pca: Pca,
     certificate_authority_arn: Any,
@@ -171,7 +174,7 @@ def update_certificate_authority(
     status: str | None = None,
 ) -> None:
     """UpdateCertificateAuthority: status ACTIVE ↔ DISABLED, or a new revocation configuration."""
-    check_choice("status", status, CA_STATUSES)
+    check_choice("status", status, SETTABLE_CA_STATUSES)
     pca.client.update_certificate_authority(
         **compact(
             CertificateAuthorityArn=ca_arn(certificate_authority_arn),

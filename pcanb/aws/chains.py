@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,25 @@ def _fetch(pca: Pca, item: Any) -> CertificateChain:
 
 def _chain_of_decoded(pca: Pca, cert: Certificate) -> CertificateChain:
     """``cert`` followed by the chain of the session's CA that issued it (or the CA's own chain)."""
+    for _, ca_chain in _session_chains(pca, cert):
+        if ca_chain[0] == cert:
+            return ca_chain
+        if issued_by(cert, ca_chain[0]):
+            return CertificateChain([cert, *ca_chain])
+    raise _not_issued_here(pca, cert)
+
+
+def issuing_ca(pca: Pca, cert: Certificate) -> str:
+    """The ARN of the session's CA that issued ``cert`` (found by issuer name, key identifier
+    and signature); a PcanbError when none did."""
+    for arn, ca_chain in _session_chains(pca, cert):
+        if ca_chain[0] != cert and issued_by(cert, ca_chain[0]):
+            return arn
+    raise _not_issued_here(pca, cert)
+
+
+def _session_chains(pca: Pca, cert: Certificate) -> Iterator[tuple[str, CertificateChain]]:
+    """(ARN, chain) of each installed CA of the session, the likely issuers of ``cert`` first."""
     from botocore.exceptions import ClientError  # loaded by now: the client made the listing
 
     cas = list_certificate_authorities(pca)
@@ -93,13 +113,12 @@ def _chain_of_decoded(pca: Pca, cert: Certificate) -> CertificateChain:
             ca_chain = get_certificate_authority_certificate(pca, arn)
         except ClientError:  # a CA whose certificate cannot be read cannot be the issuer
             continue
-        if not len(ca_chain):
-            continue
-        if ca_chain[0] == cert:
-            return ca_chain
-        if issued_by(cert, ca_chain[0]):
-            return CertificateChain([cert, *ca_chain])
-    raise PcanbError(
+        if len(ca_chain):
+            yield arn, ca_chain
+
+
+def _not_issued_here(pca: Pca, cert: Certificate) -> PcanbError:
+    return PcanbError(
         f"no CA of this session (region {pca.region}) issued {cert.common_name or cert.subject} "
         f"(issuer {cert.issuer}); use a session in the issuing CA's account and region, or pass "
         "the certificate's ARN"

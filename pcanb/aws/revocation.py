@@ -13,6 +13,7 @@ import pandas as pd
 
 from pcanb.aws.arguments import ca_arn, check_choice
 from pcanb.aws.certificates import get_certificate
+from pcanb.aws.chains import issuing_ca
 from pcanb.errors import PcanbError
 from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
 from pcanb.x509.decode import Certificate, Crl
@@ -24,27 +25,51 @@ if TYPE_CHECKING:
 
 
 def revoke_certificate(
-    pca: Pca, certificate_authority_arn: Any, certificate_serial: str, revocation_reason: str
+    pca: Pca, certificate_authority_arn: Any, certificate_serial: str | int, revocation_reason: str
 ) -> None:
-    """RevokeCertificate (serial as hex, colon-separated or plain)."""
+    """RevokeCertificate. ``certificate_serial`` is the serial as hex (colon-separated or plain,
+    as AWS takes it) or as the int a decoded certificate holds (``cert.serial``)."""
     check_choice("revocation_reason", revocation_reason, REVOCATION_REASONS)
     pca.client.revoke_certificate(
         CertificateAuthorityArn=ca_arn(certificate_authority_arn),
-        CertificateSerial=certificate_serial,
+        CertificateSerial=_serial_text(certificate_serial),
         RevocationReason=revocation_reason,
     )
 
 
+def _serial_text(serial: Any) -> str:
+    if isinstance(serial, int) and not isinstance(serial, bool):
+        if serial < 0:
+            raise PcanbError(f"a certificate serial is a positive number, not {serial}")
+        return serial_to_aws(serial)
+    if isinstance(serial, str):
+        return serial
+    raise PcanbError(
+        "certificate_serial is the serial as hex text ('0a:1b:…') or as an int (cert.serial), "
+        f"not {type(serial).__name__}"
+    )
+
+
 def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any = None) -> None:
-    """Revoke a certificate given as an issued certificate, a certificate ARN, or a
-    certificate plus ``ca=`` (its issuing CA)."""
+    """Revoke a certificate given as an issued certificate, a certificate ARN, or a decoded
+    certificate or its PEM text (revoked at ``ca=``, else at the session's CA that issued it)."""
+    if isinstance(certificate, str) and "-----BEGIN" in certificate[:4096]:
+        certificate = Certificate.from_pem(certificate)
     if isinstance(certificate, str):
-        parsed = Arn.parse(certificate)
+        try:
+            parsed = Arn.parse(certificate.strip())
+        except ValueError:
+            raise PcanbError(
+                f"{certificate[:60]!r} is not a certificate ARN; pass a certificate ARN, an "
+                "IssuedCertificate, a decoded Certificate or its PEM text"
+            ) from None
         if parsed.serial_hex is None:
             raise PcanbError("pass a certificate ARN (…/certificate/<serial>), not a CA ARN")
         authority, serial = parsed.ca_arn, parsed.serial_hex
     else:
         authority = ca_arn(ca) if ca is not None else getattr(certificate, "ca_arn", None)
+        if authority is None and isinstance(certificate, Certificate):
+            authority = issuing_ca(pca, certificate)
         if authority is None:
             raise PcanbError("which CA issued this certificate? pass ca=<the issuing CA>")
         serial = serial_to_aws(certificate.serial)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+
 from pcanb.aws import arguments
 from pcanb.aws.authorities import (
     create_certificate_authority,
@@ -240,6 +242,13 @@ def issue(
     locally (the key never leaves this process); with ``csr`` (PEM, DER or a Csr) the subject
     and SANs are the CSR's and no key is returned. ``days`` defaults to 365, or 7 on a
     short-lived-certificate CA. ``template`` is a template name or ARN.
+
+    ``sans`` is a list of names (one string is one name): DNS names, IP addresses, email
+    addresses and URIs, typed by their form or by a prefix (``"DNS:api.example.com"``,
+    ``"IP:10.0.0.1"``, ``"email:ops@example.com"``, ``"URI:spiffe://example.com/web"``).
+    Internationalized domain names are written as A-labels, encoded with IDNA 2003 (Python's
+    ``idna`` codec: ``bücher.example.com`` → ``xn--bcher-kva.example.com``); anything that is
+    not a valid name raises a PcanbError.
     """
     ca_arn = arguments.ca_arn(ca)
     template = arguments.template(template)
@@ -257,7 +266,14 @@ def issue(
             "the subject and SANs come from the csr= you gave; leave out common_name, subject "
             "and sans (or use api_passthrough= to override them)"
         )
+    elif isinstance(csr, x509.CertificateSigningRequest):
+        csr = Csr(csr)
     elif not isinstance(csr, Csr):
+        if not isinstance(csr, str | bytes | bytearray | memoryview):
+            raise PcanbError(
+                "csr= takes a CSR as PEM text or PEM/DER bytes, a pcanb Csr or a cryptography "
+                f"CertificateSigningRequest, not {type(csr).__name__}"
+            )
         csr = Csr.load(csr)
     described = _active(pca, ca_arn, "certificates are issued")
     key = None

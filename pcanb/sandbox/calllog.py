@@ -133,5 +133,10 @@ def events_frame(store: Store) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame(events(store), columns=list(EVENT_FIELDS))
-    frame["eventTime"] = pd.to_datetime(frame["eventTime"], utc=True)
+    # The dtypes of pcanb's other frames (pcanb.tables, which the sandbox does not import):
+    # tz-aware UTC times, pandas' string dtype for text, dicts left as objects.
+    frame["eventTime"] = pd.to_datetime(frame["eventTime"], utc=True).astype("datetime64[us, UTC]")
+    for column in EVENT_FIELDS:
+        if column not in ("eventTime", "requestParameters", "responseElements"):
+            frame[column] = frame[column].astype("string")
     return frame

@@ -29,7 +29,8 @@ EXPIRY_WARNING_DAYS = 30
 CRL_ENTRY_ROWS = 20
 
 _CARD = (
-    "display:inline-block;min-width:320px;max-width:760px;margin:2px 0;padding:8px 12px;"
+    "display:inline-block;box-sizing:border-box;min-width:320px;max-width:min(760px,100%);"
+    "margin:2px 0;padding:8px 12px;"
     "border:1px solid rgba(128,128,128,.45);border-radius:6px;color:inherit;"
     "background:transparent;font-family:var(--jp-ui-font-family,system-ui,sans-serif);"
     "font-size:13px;line-height:1.45;"
@@ -210,20 +211,28 @@ def _chain_row(index: int, cert: Certificate, last: int, now: datetime | None) -
     role = "root" if index == last and cert.is_self_signed else ("leaf" if index == 0 else "CA")
     arrow = h("span", "↳ ", style=_MUTED) if index else None
     cell = "text-align:left;vertical-align:top;padding:2px 10px 2px 0;"
+    # Key and serial go under the name, so four columns fit the card; the serial is shortened
+    # (the whole of it is in the tooltip and the certificate's card) and may still wrap anywhere
+    # rather than push the table past the card's right border.
+    details = h(
+        "div",
+        cert.key_algorithm or cert.key_type,
+        " · ",
+        h("span", _short_serial(cert.serial_hex), title=cert.serial_hex),
+        style=f"{_MONO}{_MUTED}font-size:11px;overflow-wrap:anywhere;",
+    )
     return h(
         "tr",
         h(
             "td",
             arrow,
             h("span", cert.common_name or cert.subject, title=cert.subject),
-            style=f"{cell}padding-left:{index * 16}px;",
+            details,
+            style=f"{cell}padding-left:{index * 16}px;overflow-wrap:break-word;",
         ),
         h("td", h("span", role, style=_MUTED), style=cell),
         h("td", validity_pill(cert, now), style=cell),
-        h("td", f"until {cert.not_after:%Y-%m-%d}", style=f"{cell}white-space:nowrap;"),
-        h("td", cert.key_algorithm or cert.key_type, style=cell),
-        # The serial is shortened here (the whole of it is in the tooltip and the cert's card).
-        h("td", _mono(_short_serial(cert.serial_hex)), title=cert.serial_hex, style=cell),
+        h("td", f"{cert.not_after:%Y-%m-%d}", title="notAfter", style=f"{cell}white-space:nowrap;"),
         style="background:transparent;",
     )
 

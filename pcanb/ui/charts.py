@@ -1,7 +1,8 @@
 """Charts of audit reports, expiry and the CA hierarchy, drawn with matplotlib alone.
 
 Every chart takes ``ax=None`` (a new figure when omitted), returns what it drew (the Axes, or
-the Figure for multi-panel charts) and never calls ``plt.show()``. matplotlib is imported
+the Figure for multi-panel charts) and never calls ``plt.show()``. Text is drawn as written: a
+``$`` in a CA name, a template or a title is a dollar sign, never matplotlib mathtext. matplotlib is imported
 inside the functions, so importing this module costs nothing until a chart is drawn.
 Reached as ``pcanb.charts`` and, on frames, as ``report.pca.timeline()`` / ``frame.pca.expiry()``.
 
@@ -84,9 +85,37 @@ def _draws(function: _F) -> _F:
             found = False
         if not found:
             raise ModuleNotFoundError(_MISSING_MATPLOTLIB, name="matplotlib")
-        return function(*args, **kwargs)
+        given = kwargs.get("ax")
+        before = _texts_in(given)
+        drawn = function(*args, **kwargs)
+        _literal(drawn if given is None else given, before)
+        return drawn
 
     return chart  # type: ignore[return-value]
+
+
+def _axes_list(target: Any) -> list[Any]:
+    """The Axes of ``ax=``: one Axes, or a sequence of them (``expiry``)."""
+    if target is None:
+        return []
+    return [target] if hasattr(target, "texts") else list(target)
+
+
+def _texts_in(target: Any) -> set[Any]:
+    """The texts a caller put on the Axes before the chart drew there: left as they are."""
+    return {text for axes in _axes_list(target) for text in axes.texts}
+
+
+def _literal(target: Any, keep: set[Any]) -> None:
+    """Draw every text of the chart as written, ``$`` included: names, subjects, templates and
+    titles come from certificates, and mathtext would misdraw them (``$x^2$``) or fail to parse
+    them (``$\\frac{$``). Titles, tick labels, legend entries and annotations alike."""
+    from matplotlib.text import Text
+
+    for artist in [target] if hasattr(target, "findobj") else _axes_list(target):
+        for text in artist.findobj(Text):
+            if text not in keep:
+                text.set_parse_math(False)
 
 
 # -- shared helpers -------------------------------------------------------------------------------
