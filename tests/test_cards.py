@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import types
@@ -312,7 +311,6 @@ document.body.setAttribute('data-overflow', String(card.scrollWidth - card.clien
 </script></body></html>"""
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs headless chromium")
 @pytest.mark.parametrize("width", [900, 600])
 def test_the_chain_card_keeps_inside_its_border(pca, tmp_path, width):
     root = pca.create_root_ca(common_name="Example Root CA With A Fairly Long Name")
