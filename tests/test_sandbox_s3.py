@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import io
 import json
@@ -1223,3 +1224,72 @@ def test_presigned_url_with_bad_time_parameters(
     root = ElementTree.fromstring(body)
     assert (status, root.findtext("Code")) == (400, "AuthorizationQueryParametersError")
     assert root.findtext("Message").startswith(message)
+
+
+def test_presigned_url_query_headers_act_as_headers(s3: S3, connect: Callable[..., Any]) -> None:
+    """SDKs hoist x-amz-* headers into a presigned URL's query (boto3's SigV2 presigner; the JS
+    SDK v3's SigV4 one): S3 takes them as the headers they stand for."""
+    s3.create_bucket("crl-bucket")
+    client = connect("path")
+    put = client.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": "crl-bucket", "Key": "k", "Metadata": {"team": "pki"}},
+        ExpiresIn=600,
+    )
+    assert "x-amz-meta-team=pki" in put
+    assert s3.handle("PUT", put, {}, b"body")[0] == 200
+    assert client.head_object(Bucket="crl-bucket", Key="k")["Metadata"] == {"team": "pki"}
+    # An ACL the bucket refuses (ACLs disabled by default) is refused as the header would be.
+    acl = client.generate_presigned_url(
+        "put_object", Params={"Bucket": "crl-bucket", "Key": "k2", "ACL": "public-read"}
+    )
+    status, _, body = s3.handle("PUT", acl, {}, b"body")
+    assert (status, _xml_code(body)) == (400, "AccessControlListNotSupported")
+    # A SigV4 URL with a hoisted checksum that does not match the body: BadDigest.
+    signed = _presigned(connect, "PUT", 600, signature_version="s3v4")
+    empty_crc32 = base64.b64encode(zlib.crc32(b"").to_bytes(4, "big")).decode()
+    hoisted = _with_query(
+        signed,
+        **{"x-amz-sdk-checksum-algorithm": "CRC32", "x-amz-checksum-crc32": empty_crc32},
+    )
+    status, _, body = s3.handle("PUT", hoisted, {}, b"not empty")
+    assert (status, _xml_code(body)) == (400, "BadDigest")
+    assert client.list_objects_v2(Bucket="crl-bucket")["KeyCount"] == 1  # only "k"
+
+
+def _xml_code(body: bytes) -> str | None:
+    return ElementTree.fromstring(body).findtext("Code")
+
+
+def test_presigned_url_signed_in_the_future_is_not_yet_valid(
+    s3: S3, connect: Callable[..., Any]
+) -> None:
+    s3.create_bucket("crl-bucket")
+    s3.put_object("crl-bucket", "k", b"x")
+    url = _presigned(connect, "GET", 600, signature_version="s3v4")
+    soon = datetime.now(UTC) + timedelta(minutes=5)  # within S3's 15 minutes of skew
+    assert (
+        s3.handle(
+            "GET", _with_query(url, **{"X-Amz-Date": soon.strftime("%Y%m%dT%H%M%SZ")}), {}, b""
+        )[0]
+        == 200
+    )
+    later = datetime.now(UTC) + timedelta(days=2)
+    status, _, body = s3.handle(
+        "GET", _with_query(url, **{"X-Amz-Date": later.strftime("%Y%m%dT%H%M%SZ")}), {}, b""
+    )
+    root = ElementTree.fromstring(body)
+    assert (status, root.findtext("Code"), root.findtext("Message")) == (
+        403,
+        "AccessDenied",
+        "Request is not yet valid",
+    )
+
+
+def test_the_date_header_is_the_real_clock(s3: S3, clock: Clock) -> None:
+    """Sandbox time may run ahead; HTTP Date stays real (SDKs correct their clock skew by it)."""
+    clock.moment = datetime.now(UTC) + timedelta(days=2)
+    s3.create_bucket("crl-bucket")
+    _, headers, _ = s3.handle("GET", "/crl-bucket?list-type=2", {"Host": "h", **S3_SIGNED}, b"")
+    served = email.utils.parsedate_to_datetime(headers["Date"])
+    assert abs((served - datetime.now(UTC)).total_seconds()) < 60

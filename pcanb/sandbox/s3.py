@@ -420,6 +420,13 @@ def _parse_request(
     key = unquote(path) if bucket is not None and path else None
     credential = _CREDENTIAL_RE.search(lowered.get("authorization", ""))
     params = dict(parse_qsl(query, keep_blank_values=True))
+    if "X-Amz-Signature" in params or "Signature" in params:
+        # A presigned URL carries the request's x-amz-* headers as query parameters
+        # (SDKs "hoist" them: x-amz-acl, x-amz-meta-*, x-amz-checksum-*…); S3 takes them as the
+        # headers they stand for.
+        for name in [n for n in params if n.lower().startswith("x-amz-")]:
+            if name not in _SIGV4_QUERY_PARAMETERS and name != "X-Amz-Security-Token":
+                lowered.setdefault(name.lower(), params.pop(name))
     if credential is None and "X-Amz-Credential" in params:
         credential = _CREDENTIAL_RE.search("Credential=" + params["X-Amz-Credential"])
     region = credential[1] if credential else _region_from_host(host)
@@ -672,6 +679,13 @@ def _is_anonymous(req: _Request) -> bool:
 
 _PRESIGNED_MAX_SECONDS = 604800  # SigV4 presigned URLs live at most a week
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_ALLOWED_SKEW_SECONDS = 15 * 60  # S3 takes request times up to 15 minutes ahead of its clock
+
+
+def _iso_seconds(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 _SIGV4_QUERY_PARAMETERS = (
     "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date",
     "X-Amz-SignedHeaders", "X-Amz-Expires",
@@ -689,7 +703,7 @@ def _check_presigned_expiry(query: Mapping[str, str], now: datetime) -> None:
     epoch seconds). Expiry is judged by the real clock, the one the client signed with, not the
     sandbox clock, which may have been moved forward.
     """
-    server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    server_time = _iso_seconds(now.timestamp())
     if "X-Amz-Signature" in query:
         if any(name not in query for name in _SIGV4_QUERY_PARAMETERS):
             raise _query_parameters_error(
@@ -714,6 +728,15 @@ def _check_presigned_expiry(query: Mapping[str, str], now: datetime) -> None:
                 f"{_PRESIGNED_MAX_SECONDS}"
             )
         expires = signed_at.timestamp() + int(seconds)
+        if signed_at.timestamp() > now.timestamp() + _ALLOWED_SKEW_SECONDS:
+            raise S3Error(
+                403,
+                "AccessDenied",
+                "Request is not yet valid",
+                **{"X-Amz-Date": str(int(signed_at.timestamp() * 1000))},
+                Expires=_iso_seconds(expires),
+                ServerTime=server_time,
+            )
         extra = {"X-Amz-Expires": seconds}
     else:
         value = query.get("Expires", "")
@@ -731,7 +754,7 @@ def _check_presigned_expiry(query: Mapping[str, str], now: datetime) -> None:
             "AccessDenied",
             "Request has expired",
             **extra,
-            Expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            Expires=_iso_seconds(expires),
             ServerTime=server_time,
         )
 
@@ -1159,7 +1182,7 @@ class S3:
         out = {
             "x-amz-request-id": request_id,
             "x-amz-id-2": self._host_id(),
-            "Date": _http_date(self._now()),
+            "Date": _http_date(datetime.now(UTC)),  # the real clock, as acm-pca's answers
             "Server": "AmazonS3",
             **headers,
         }
