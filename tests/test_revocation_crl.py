@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 import pcanb
+from pcanb.aws.buckets import pca_bucket_policy
 
 REGION = "us-east-1"
 BUCKET = "crl-main"
@@ -199,6 +201,59 @@ def test_disabled_ca_may_revoke(pca):
     cert = leaf(pca, root)
     pca.client.update_certificate_authority(CertificateAuthorityArn=root.arn, Status="DISABLED")
     revoke(pca, root, colon(cert.serial))
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def _stored(pca) -> dict:
+    """What the sandbox keeps, except the call log: tables and S3 objects."""
+    import sqlite3
+
+    with sqlite3.connect(pca.sandbox.store.path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+            for table in tables
+            if table not in ("events", "sqlite_sequence")
+        }
+    db.close()
+    files = pca.sandbox.path / "s3"
+    out["s3"] = sorted((str(p), p.read_bytes()) for p in files.rglob("*") if p.is_file())
+    return out
+
+
+def _empty_and_delete(pca, bucket: str) -> None:
+    for item in pca.s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        pca.s3.delete_object(Bucket=bucket, Key=item["Key"])
+    pca.s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    "break_bucket, words",
+    [
+        (lambda pca: pca.s3.delete_bucket_policy(Bucket=BUCKET), "requires 's3:GetBucketAcl'"),
+        (lambda pca: _empty_and_delete(pca, BUCKET), "does not exist"),
+    ],
+    ids=["policy-deleted", "bucket-deleted"],
+)
+def test_a_crl_bucket_broken_after_configuration_fails_the_revocation(pca, break_bucket, words):
+    """RevokeCertificate lists no InvalidArgsException: a CRL bucket that lost its policy or
+    was deleted answers RequestFailedException, says what is wrong, and revokes nothing."""
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(
+        common_name="Broken Bucket Root", revocation_configuration=crl_config()
+    )
+    cert = leaf(pca, root)
+    break_bucket(pca)
+    before = _stored(pca)
+    error = revoke_error(pca, root, colon(cert.serial))
+    assert error_code_of(error) == "RequestFailedException"
+    message = error.response["Error"]["Message"]
+    assert words in message and BUCKET in message and "not revoked" in message
+    assert _stored(pca) == before
+    if not pca.s3.list_buckets()["Buckets"]:
+        pca.s3.create_bucket(Bucket=BUCKET)
+    pca.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(pca_bucket_policy(BUCKET)))
+    revoke(pca, root, colon(cert.serial))  # the same revocation, once the bucket is mended
     assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
 
 

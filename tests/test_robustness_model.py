@@ -43,15 +43,18 @@ def _headers(operation: str) -> dict[str, str]:
 def world(tmp_path_factory):
     """A sandbox with an ACTIVE root (with a certificate and a CRL bucket), an ACTIVE subordinate
     and a PENDING_CERTIFICATE CA: the ARNs the requests aim at."""
-    from conftest import make_pca_bucket
+    from conftest import crl_revocation, make_pca_bucket
 
     import pcanb
 
     pca = pcanb.sandbox(tmp_path_factory.mktemp("model") / "sandbox")
     bucket = make_pca_bucket(pca, "model-crl-bucket")
     root = pca.create_root_ca(common_name="Model Root")
-    sub = pca.create_subordinate_ca(parent=root, common_name="Model Sub")
-    leaf = pca.issue(sub, common_name="leaf.model.example", days=5)
+    sub = pca.create_subordinate_ca(
+        parent=root, common_name="Model Sub", revocation_configuration=crl_revocation(bucket)
+    )
+    # Enough leaves that revocations keep reaching the CRL bucket check (each revokes once).
+    leaves = [pca.issue(sub, common_name=f"leaf{i}.model.example", days=5) for i in range(30)]
     pending = pca.client.create_certificate_authority(
         CertificateAuthorityType="SUBORDINATE",
         CertificateAuthorityConfiguration={
@@ -63,8 +66,9 @@ def world(tmp_path_factory):
     yield {
         "pca": pca,
         "cas": [root.arn, sub.arn, pending],
-        "certificates": [leaf.arn],
+        "certificates": [leaf.arn for leaf in leaves],
         "bucket": bucket,
+        "bucket_policy": pca.s3.get_bucket_policy(Bucket=bucket)["Policy"],
         "ca_certificate": root.certificate.pem,
     }
     pca.sandbox.close()
@@ -192,6 +196,16 @@ def requests(draw, world):
     return operation, body
 
 
+def _set_bucket_policy(world, present: bool) -> None:
+    """The CRL bucket with its acm-pca policy, or without one (as when someone deletes it
+    after the CAs were configured): the actions that write there must answer in their list."""
+    s3 = world["pca"].s3
+    if present:
+        s3.put_bucket_policy(Bucket=world["bucket"], Policy=world["bucket_policy"])
+    else:
+        s3.delete_bucket_policy(Bucket=world["bucket"])
+
+
 #: Answers outside an operation's modelled errors, each a choice pca-behavior.md records.
 OUTSIDE_THE_MODEL = {
     # §9.1: a principal other than acm.amazonaws.com gets "an error code not in the model list;
@@ -284,6 +298,7 @@ def _send(world, operation: str, body: dict, protocol: str) -> tuple[int, dict, 
 @pytest.mark.parametrize("protocol", ["json", "rpc-v2-cbor"])
 def test_well_shaped_requests_get_a_result_or_a_listed_error(world, data, protocol):
     operation, body = data.draw(requests(world))
+    _set_bucket_policy(world, data.draw(st.booleans(), label="bucket policy"))
     status, _, document = _send(world, operation, body, protocol)
     event(f"{operation}: {document.get('__type', 'OK') if status != 200 else 'OK'}")
     code = document.get("__type") if status != 200 else None

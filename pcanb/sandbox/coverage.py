@@ -66,7 +66,9 @@ NOTES: dict[tuple[str, str], str] = {
     ("RevokeCertificate", "CertificateSerial"): "colon, plain and 0x hex, any case",
     ("RevokeCertificate", "CertificateAuthorityArn"): (
         "LimitExceededException past max_revocations_per_ca (default 1,000,000, complete CRLs; "
-        "a CA with partitioned CRLs is bounded by its certificate quota [inferred])"
+        "a CA with partitioned CRLs is bounded by its certificate quota [inferred]); a CRL "
+        "bucket deleted or stripped of its acm-pca policy since the CA was configured answers "
+        "RequestFailedException and revokes nothing [inferred]"
     ),
     ("PutPolicy", "Policy"): (
         "validated against the documented policy shapes; LockoutPreventedException is never raised"

@@ -11,7 +11,9 @@ from pcanb.sandbox import crl, quotas
 from pcanb.sandbox.errors import (
     InvalidRequestException,
     RequestAlreadyProcessedException,
+    RequestFailedException,
     ResourceNotFoundException,
+    ServiceError,
 )
 from pcanb.sandbox.state import Context, load_ca, require_status
 
@@ -24,6 +26,29 @@ def parse_serial(text: str) -> int:
         raise InvalidRequestException(
             f"The certificate serial {text!r} is not in hexadecimal format "
             "(e.g. 67:07:44:76:83:a9:b7:f4:05:56:27:ff:d5:5c:eb:cc)."
+        ) from None
+
+
+def _check_crl_bucket(engine, ctx: Context, ca) -> None:
+    """RequestFailed when the CRL bucket is gone or no longer lets acm-pca write to it.
+
+    The API reference says only that "an exception is thrown" when the bucket cannot be
+    written. The bucket checks answer InvalidArgs for Create/UpdateCertificateAuthority, whose
+    arguments name the bucket; RevokeCertificate's error list has no InvalidArgs, and its
+    arguments are fine: the revocation fails because a resource outside the request broke
+    after the CA was configured. Of the codes it lists, RequestFailedException ("the request
+    has failed") says that; InvalidRequestException is kept for revocations that can never
+    succeed (a root's own certificate, an expired one) [inferred]. Raised before anything is
+    written, so the certificate stays unrevoked.
+    """
+    try:
+        engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+    except ServiceError as error:
+        if error.code != "InvalidArgsException":
+            raise
+        raise RequestFailedException(
+            f"The certificate was not revoked: the CA's CRL bucket cannot be written. "
+            f"{error.message}"
         ) from None
 
 
@@ -53,7 +78,7 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
         )
     crl_enabled = ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled")
     if crl_enabled:
-        engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+        _check_crl_bucket(engine, ctx, ca)
     quotas.count_revoked(db, ctx, ca)
     db.execute(
         "UPDATE certificates SET revoked_at = ?, revocation_reason = ? "
