@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import crl_revocation, make_pca_bucket, run_openssl
+from conftest import crl_revocation, ec_csr_pem, make_pca_bucket, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
@@ -255,6 +255,41 @@ def test_a_crl_bucket_broken_after_configuration_fails_the_revocation(pca, break
     pca.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(pca_bucket_policy(BUCKET)))
     revoke(pca, root, colon(cert.serial))  # the same revocation, once the bucket is mended
     assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_a_certificate_still_being_issued_cannot_be_revoked_yet(pca):
+    """While GetCertificate answers RequestInProgressException, so does RevokeCertificate
+    (it is in its model list); the certificate can be revoked once it is issued."""
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Slow Root", revocation_configuration=crl_config())
+    pca.sandbox.configure(issuance_delay=3)
+    arn = pca.client.issue_certificate(
+        CertificateAuthorityArn=root.arn,
+        Csr=ec_csr_pem("slow.example.com"),
+        SigningAlgorithm="SHA256WITHECDSA",
+        Validity={"Type": "DAYS", "Value": 1},
+    )["CertificateArn"]
+    serial = arn.rsplit("/", 1)[1]
+
+    def fetch():
+        return pca.client.get_certificate(CertificateAuthorityArn=root.arn, CertificateArn=arn)
+
+    assert error_code_of(_raised(fetch)) == "RequestInProgressException"
+    before = _stored(pca)
+    error = revoke_error(pca, root, serial)
+    assert error_code_of(error) == "RequestInProgressException"
+    assert "still being issued" in error.response["Error"]["Message"]
+    assert _stored(pca) == before
+    pca.sandbox.advance(seconds=3)
+    fetch()
+    revoke(pca, root, serial)
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(int(serial, 16))
+
+
+def _raised(call) -> ClientError:
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    return excinfo.value
 
 
 def test_pending_and_expired_cas_cannot_revoke(pca):

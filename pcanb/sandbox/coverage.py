@@ -63,7 +63,10 @@ NOTES: dict[tuple[str, str], str] = {
         "a chain that puts the CA below level 5 answers InvalidRequestException [inferred "
         "enforcement point of the documented 5-level limit]"
     ),
-    ("RevokeCertificate", "CertificateSerial"): "colon, plain and 0x hex, any case",
+    ("RevokeCertificate", "CertificateSerial"): (
+        "colon, plain and 0x hex, any case; a certificate still being issued (issuance_delay) "
+        "answers RequestInProgressException, as GetCertificate does [inferred]"
+    ),
     ("RevokeCertificate", "CertificateAuthorityArn"): (
         "LimitExceededException past max_revocations_per_ca (default 1,000,000, complete CRLs; "
         "a CA with partitioned CRLs is bounded by its certificate quota [inferred]); a CRL "

@@ -12,6 +12,7 @@ from pcanb.sandbox.errors import (
     InvalidRequestException,
     RequestAlreadyProcessedException,
     RequestFailedException,
+    RequestInProgressException,
     ResourceNotFoundException,
     ServiceError,
 )
@@ -57,12 +58,20 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
     require_status(ca, ctx.now, ("ACTIVE", "DISABLED"), "RevokeCertificate")
     serial = parse_serial(req["CertificateSerial"])
     row = db.execute(
-        "SELECT arn, not_after, revoked_at, template_arn FROM certificates WHERE ca_arn = ? AND serial = ?",
+        "SELECT arn, not_after, revoked_at, available_at FROM certificates "
+        "WHERE ca_arn = ? AND serial = ?",
         (ca.arn, format(serial, "x")),
     ).fetchone()
     if row is None:
         raise ResourceNotFoundException(
             f"The certificate with serial {req['CertificateSerial']} was not issued by {ca.arn}."
+        )
+    if row["available_at"] > ctx.now.timestamp():
+        # GetCertificate answers RequestInProgress until the certificate is issued; the model
+        # lists the same code for RevokeCertificate, which fits that window [inferred].
+        raise RequestInProgressException(
+            f"The certificate with serial {req['CertificateSerial']} is still being issued; "
+            "revoke it once GetCertificate returns it (the certificate_issued waiter)."
         )
     if row["revoked_at"] is not None:
         raise RequestAlreadyProcessedException("Your request has already been completed.")
