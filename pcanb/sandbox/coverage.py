@@ -34,9 +34,18 @@ NOTES: dict[tuple[str, str], str] = {
     ("ListCertificateAuthorities", "ResourceOwner"): (
         "OTHER_ACCOUNTS lists nothing: a sandbox has one account and no RAM shares"
     ),
+    ("ListCertificateAuthorities", "NextToken"): (
+        "opaque, signed with a per-sandbox secret: a token this list did not give (made up, "
+        "edited, cut short, from another list or sandbox) is InvalidNextTokenException"
+    ),
+    ("ListPermissions", "NextToken"): (
+        "opaque, signed with a per-sandbox secret and bound to the CA: any other token is "
+        "InvalidNextTokenException"
+    ),
     ("ListTags", "NextToken"): (
-        "a token ListTags did not give is ValidationException: the model lists no "
-        "InvalidNextTokenException for ListTags [inferred]"
+        "opaque, signed with a per-sandbox secret and bound to the CA; a token ListTags did not "
+        "give is ValidationException: the model lists no InvalidNextTokenException for ListTags "
+        "[inferred]"
     ),
     (
         "IssueCertificate",

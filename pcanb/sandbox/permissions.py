@@ -68,7 +68,7 @@ def create_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
 def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
     require_status(ca, ctx.now, _ALLOWED, "ListPermissions")
-    after = paging.decode("ListPermissions", req.get("NextToken"))
+    after = paging.decode(db, "ListPermissions", ca.arn, req.get("NextToken"))
     limit = req.get("MaxResults") or 1000
     rows = db.execute(
         "SELECT rowid, * FROM permissions WHERE ca_arn = ? AND rowid > ? ORDER BY rowid LIMIT ?",
@@ -89,7 +89,7 @@ def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str
         permissions.append(item)
     out: dict[str, Any] = {"Permissions": permissions}
     if len(rows) > limit:
-        out["NextToken"] = paging.encode("ListPermissions", rows[limit - 1]["rowid"])
+        out["NextToken"] = paging.encode(db, "ListPermissions", ca.arn, rows[limit - 1]["rowid"])
     return out
 
 
