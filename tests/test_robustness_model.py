@@ -206,18 +206,10 @@ def _set_bucket_policy(world, present: bool) -> None:
         s3.delete_bucket_policy(Bucket=world["bucket"])
 
 
-#: Answers outside an operation's modelled errors, each a choice pca-behavior.md records.
-OUTSIDE_THE_MODEL = {
-    # §9.1: a principal other than acm.amazonaws.com gets "an error code not in the model list;
-    # suggest InvalidRequestException".
-    "CreatePermission": {"InvalidRequestException"},
-}
-
-
 def _allowed(operation: str) -> set[str]:
     model = shapes.operation_model(operation)
     listed = {shape.name for shape in model.error_shapes}
-    return listed | ANY_OPERATION | OUTSIDE_THE_MODEL.get(operation, set())
+    return listed | ANY_OPERATION
 
 
 def _as_cbor_values(value):

@@ -85,7 +85,10 @@ NOTES: dict[tuple[str, str], str] = {
     ("PutPolicy", "Policy"): (
         "validated against the documented policy shapes; LockoutPreventedException is never raised"
     ),
-    ("CreatePermission", "Principal"): "only acm.amazonaws.com, as on AWS",
+    ("CreatePermission", "Principal"): (
+        "only acm.amazonaws.com, as on AWS; another principal answers RequestFailedException, "
+        "the one code of CreatePermission's model list that fits [inferred]"
+    ),
     ("CreatePermission", "SourceAccount"): "stored and echoed; not used for authorization",
 }
 #: Behaviour the sandbox does not reproduce at all (shown by ``pcanb sandbox coverage``).

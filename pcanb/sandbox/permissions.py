@@ -8,8 +8,8 @@ from typing import Any
 
 from pcanb.sandbox import paging
 from pcanb.sandbox.errors import (
-    InvalidRequestException,
     PermissionAlreadyExistsException,
+    RequestFailedException,
     ResourceNotFoundException,
 )
 from pcanb.sandbox.state import Context, load_ca, require_status, ts
@@ -43,8 +43,11 @@ def create_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     require_status(ca, ctx.now, _ALLOWED, "CreatePermission")
     principal = req["Principal"]
     if principal != ACM_PRINCIPAL:
-        # The model has no code for this; AWS documents acm.amazonaws.com as the only principal.
-        raise InvalidRequestException(
+        # AWS documents acm.amazonaws.com as the only valid principal but no code for another
+        # one. Of CreatePermission's modeled errors only RequestFailedException ("the request
+        # has failed") fits; InvalidRequestException is not in its list, so a client could not
+        # catch it as a modeled exception [inferred].
+        raise RequestFailedException(
             f"Principal {principal!r} is not valid: permissions can be given only to "
             f"{ACM_PRINCIPAL} (for cross-account access use a resource policy with PutPolicy)."
         )
