@@ -57,6 +57,15 @@ def dump(box: Sandbox) -> dict:
     return out
 
 
+def assert_plain_words(document: dict) -> None:
+    """No parser debug output (cryptography's Rust ``ParseError { kind: ... }``) in a refusal
+    of a CSR or certificate (other messages quote what was sent, braces and all)."""
+    if not document["__type"].startswith("Malformed"):
+        return
+    for debug in ("ParseError", "kind:", "{", "MalformedFraming", "InvalidData(", "Tag {"):
+        assert debug not in document["message"], document["message"]
+
+
 def assert_aws_error(answer: tuple[int, dict, bytes]) -> dict:
     status, out_headers, body = answer
     assert status == 400, (status, body[:300])
@@ -209,6 +218,7 @@ def test_random_bytes_as_a_csr(box, data, armour, token):
         request["IdempotencyToken"] = token  # too long: at most 36 characters
     document = check(sandbox, "IssueCertificate", json.dumps(request).encode())
     assert document["__type"] in ("MalformedCSRException", "ValidationException")
+    assert_plain_words(document)
 
 
 @HYPOTHESIS
@@ -231,7 +241,8 @@ def test_random_bytes_as_a_ca_certificate(box, certificate, chain, pem):
     }
     if chain is not None:
         request["CertificateChain"] = base64.b64encode(chain).decode()
-    check(sandbox, "ImportCertificateAuthorityCertificate", json.dumps(request).encode())
+    document = check(sandbox, "ImportCertificateAuthorityCertificate", json.dumps(request).encode())
+    assert_plain_words(document)
 
 
 @HYPOTHESIS
@@ -386,6 +397,62 @@ def test_lone_surrogates_through_boto3(pca, root, method, request_, where):
     assert (logged["errorCode"], logged["errorMessage"]) == (
         "ValidationException",
         answer["Error"]["Message"],
+    )
+
+
+_PEM_CSR = "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n"
+_PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"\x30\x62\x02\x01", "the data ends early"),
+        (b"\x30\x81\x05\x02\x01\x01\x02\x00", "a length field is not valid DER"),
+        (b"\x05\x00", "an element has a type that does not belong there"),
+        (_PEM_CSR.format("!!!!").encode(), "the PEM body is not valid base64"),
+        (b"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n", "the PEM BEGIN/END lines are malformed or missing"),
+        (b"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE-----\n",
+         "the PEM BEGIN and END labels do not match"),
+        (b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n",
+         "the PEM text holds no CERTIFICATE REQUEST block"),
+    ],
+    ids=["short", "length", "tag", "base64", "framing", "labels", "wrong-block"],
+)  # fmt: skip
+def test_a_garbage_csr_is_refused_in_plain_words(pca, root, data, words):
+    answer = error_of(
+        lambda: pca.client.issue_certificate(
+            CertificateAuthorityArn=root.arn,
+            Csr=data,
+            SigningAlgorithm="SHA256WITHECDSA",
+            Validity={"Type": "DAYS", "Value": 1},
+        )
+    )
+    assert answer["Error"]["Code"] == "MalformedCSRException"
+    assert answer["Error"]["Message"] == (
+        f"The CSR is not a valid DER or PEM PKCS #10 request: {words}."
+    )
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"\x30\x82\x01\x00\x30", "the data ends early"),
+        (b"\x05\x00", "an element has a type that does not belong there"),
+        (_PEM_CERTIFICATE.format("@@@@").encode(), "the PEM body is not valid base64"),
+    ],
+    ids=["short", "tag", "base64"],
+)
+def test_a_garbage_ca_certificate_is_refused_in_plain_words(pca, data, words):
+    pending = pca.create_subordinate_ca(common_name="Pending For Import")
+    answer = error_of(
+        lambda: pca.client.import_certificate_authority_certificate(
+            CertificateAuthorityArn=pending.arn, Certificate=data
+        )
+    )
+    assert answer["Error"]["Code"] == "MalformedCertificateException"
+    assert answer["Error"]["Message"] == (
+        f"The certificate is not a valid DER or PEM X.509 certificate: {words}."
     )
 
 
