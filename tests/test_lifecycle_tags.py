@@ -98,8 +98,41 @@ def test_tags_breaking_the_model_are_validation_exceptions(client, ca, tag, fiel
 
 
 def test_more_than_50_tags_in_one_request_is_a_validation_exception(client, ca):
-    with fails_unchanged(client, "ValidationException", "tags", "50"):
-        _tag(client, ca, *[{"Key": f"k{i}"} for i in range(51)])
+    """The message quotes the list as AWS's front end prints it (Java's toString), cut short."""
+    with fails_unchanged(client, "ValidationException", "tags", "50") as excinfo:
+        _tag(client, ca, *[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    message = excinfo.value.response["Error"]["Message"]
+    assert message.startswith(
+        "1 validation error detected: Value '[{Key=k0, Value=v}, {Key=k1, Value=v}, "
+    ), message
+    assert "...' at 'tags' failed to satisfy constraint: Member must have length less than or " \
+        "equal to 50" in message  # fmt: skip
+    assert "the given value" not in message and "k50" not in message
+
+
+def test_tags_given_as_an_object_quote_the_object(pca, client, ca):
+    """botocore cannot send this; other clients can (sent here as raw AWS JSON)."""
+    import json
+
+    from conftest import SIGNED
+
+    before = _tags(client, ca)
+    headers = {
+        "X-Amz-Target": "ACMPrivateCA.TagCertificateAuthority",
+        "Content-Type": "application/x-amz-json-1.1",
+        **SIGNED,
+    }
+    body = json.dumps({"CertificateAuthorityArn": ca, "Tags": {"team": "pki", "n": 1}})
+    status, _, payload = pca.sandbox.handle(
+        "POST", "https://acm-pca.us-east-1.amazonaws.com/", headers, body.encode()
+    )
+    assert status == 400
+    assert json.loads(payload) == {
+        "__type": "ValidationException",
+        "message": "1 validation error detected: Value '{team=pki, n=1}' at 'tags' failed to "
+        "satisfy constraint: Member must be a list",
+    }
+    assert _tags(client, ca) == before
 
 
 def test_list_tags_pages_by_hand_and_with_the_paginator(client):

@@ -315,6 +315,20 @@ def test_malformed_bodies(endpoint, body):
     assert (status, kind) == (400, "com.amazon.coral.service#SerializationException")
 
 
+def test_a_text_string_with_an_encoded_surrogate_is_not_cbor(endpoint):
+    """CBOR text is UTF-8 (RFC 8949 §3.1), which has no lone surrogates: a text string holding
+    the bytes a surrogate would take (ED A0 80) makes the body malformed, not a 500."""
+    box, url = endpoint
+    events = len(box.events())
+    principal = b"\x69Principal\x63\xed\xa0\x80"  # "Principal": <3 bytes of "\ud800">
+    arn = b"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/" + b"0" * 36
+    body = b"\xa2\x77CertificateAuthorityArn\x78" + bytes([len(arn)]) + arn + principal
+    status, kind, message = _error(_post(url, "DeletePermission", body))
+    assert (status, kind) == (400, "com.amazon.coral.service#SerializationException")
+    assert message == "The request body is not valid CBOR: a text string is not valid UTF-8."
+    assert len(box.events()) == events + 1
+
+
 def test_a_target_header_is_refused(endpoint):
     _, url = endpoint
     answer = _post(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import crl_revocation, make_pca_bucket, make_public, run_openssl
+from conftest import crl_revocation, ec_csr_pem, make_pca_bucket, make_public, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 import pcanb
+from pcanb.aws.buckets import pca_bucket_policy
 
 REGION = "us-east-1"
 BUCKET = "crl-main"
@@ -202,6 +204,94 @@ def test_disabled_ca_may_revoke(pca):
     pca.client.update_certificate_authority(CertificateAuthorityArn=root.arn, Status="DISABLED")
     revoke(pca, root, colon(cert.serial))
     assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def _stored(pca) -> dict:
+    """What the sandbox keeps, except the call log: tables and S3 objects."""
+    import sqlite3
+
+    with sqlite3.connect(pca.sandbox.store.path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+            for table in tables
+            if table not in ("events", "sqlite_sequence")
+        }
+    db.close()
+    files = pca.sandbox.path / "s3"
+    out["s3"] = sorted((str(p), p.read_bytes()) for p in files.rglob("*") if p.is_file())
+    return out
+
+
+def _empty_and_delete(pca, bucket: str) -> None:
+    for item in pca.s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        pca.s3.delete_object(Bucket=bucket, Key=item["Key"])
+    pca.s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    "break_bucket, words",
+    [
+        (lambda pca: pca.s3.delete_bucket_policy(Bucket=BUCKET), "requires 's3:GetBucketAcl'"),
+        (lambda pca: _empty_and_delete(pca, BUCKET), "does not exist"),
+    ],
+    ids=["policy-deleted", "bucket-deleted"],
+)
+def test_a_crl_bucket_broken_after_configuration_fails_the_revocation(pca, break_bucket, words):
+    """RevokeCertificate lists no InvalidArgsException: a CRL bucket that lost its policy or
+    was deleted answers RequestFailedException, says what is wrong, and revokes nothing."""
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(
+        common_name="Broken Bucket Root", revocation_configuration=crl_config()
+    )
+    cert = leaf(pca, root)
+    break_bucket(pca)
+    before = _stored(pca)
+    error = revoke_error(pca, root, colon(cert.serial))
+    assert error_code_of(error) == "RequestFailedException"
+    message = error.response["Error"]["Message"]
+    assert words in message and BUCKET in message and "not revoked" in message
+    assert _stored(pca) == before
+    if not pca.s3.list_buckets()["Buckets"]:
+        pca.s3.create_bucket(Bucket=BUCKET)
+    pca.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(pca_bucket_policy(BUCKET)))
+    revoke(pca, root, colon(cert.serial))  # the same revocation, once the bucket is mended
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(cert.serial) is not None
+
+
+def test_a_certificate_still_being_issued_cannot_be_revoked_yet(pca):
+    """While GetCertificate answers RequestInProgressException, so does RevokeCertificate
+    (it is in its model list); the certificate can be revoked once it is issued."""
+    make_bucket(pca, BUCKET)
+    root = pca.create_root_ca(common_name="Slow Root", revocation_configuration=crl_config())
+    pca.sandbox.configure(issuance_delay=3)
+    arn = pca.client.issue_certificate(
+        CertificateAuthorityArn=root.arn,
+        Csr=ec_csr_pem("slow.example.com"),
+        SigningAlgorithm="SHA256WITHECDSA",
+        Validity={"Type": "DAYS", "Value": 1},
+    )["CertificateArn"]
+    serial = arn.rsplit("/", 1)[1]
+
+    def fetch():
+        return pca.client.get_certificate(CertificateAuthorityArn=root.arn, CertificateArn=arn)
+
+    assert error_code_of(_raised(fetch)) == "RequestInProgressException"
+    before = _stored(pca)
+    error = revoke_error(pca, root, serial)
+    assert error_code_of(error) == "RequestInProgressException"
+    assert "still being issued" in error.response["Error"]["Message"]
+    assert _stored(pca) == before
+    pca.sandbox.advance(seconds=3)
+    fetch()
+    revoke(pca, root, serial)
+    assert read_crl(pca, root).get_revoked_certificate_by_serial_number(int(serial, 16))
+
+
+def _raised(call) -> ClientError:
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    return excinfo.value
 
 
 def test_pending_and_expired_cas_cannot_revoke(pca):

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import SIGNED
+from conftest import SIGNED, ec_csr_pem, error_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,6 +57,15 @@ def dump(box: Sandbox) -> dict:
     return out
 
 
+def assert_plain_words(document: dict) -> None:
+    """No parser debug output (cryptography's Rust ``ParseError { kind: ... }``) in a refusal
+    of a CSR or certificate (other messages quote what was sent, braces and all)."""
+    if not document["__type"].startswith("Malformed"):
+        return
+    for debug in ("ParseError", "kind:", "{", "MalformedFraming", "InvalidData(", "Tag {"):
+        assert debug not in document["message"], document["message"]
+
+
 def assert_aws_error(answer: tuple[int, dict, bytes]) -> dict:
     status, out_headers, body = answer
     assert status == 400, (status, body[:300])
@@ -94,8 +103,11 @@ def check(box: Sandbox, operation: str, body: bytes) -> dict:
 
 # --- strategies ----------------------------------------------------------------------------------
 
+#: Text with any code point, lone UTF-16 surrogates included (JSON can carry them as "\ud800").
+any_text = st.text(st.characters(exclude_categories=()), max_size=40)
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
@@ -206,6 +218,7 @@ def test_random_bytes_as_a_csr(box, data, armour, token):
         request["IdempotencyToken"] = token  # too long: at most 36 characters
     document = check(sandbox, "IssueCertificate", json.dumps(request).encode())
     assert document["__type"] in ("MalformedCSRException", "ValidationException")
+    assert_plain_words(document)
 
 
 @HYPOTHESIS
@@ -228,7 +241,8 @@ def test_random_bytes_as_a_ca_certificate(box, certificate, chain, pem):
     }
     if chain is not None:
         request["CertificateChain"] = base64.b64encode(chain).decode()
-    check(sandbox, "ImportCertificateAuthorityCertificate", json.dumps(request).encode())
+    document = check(sandbox, "ImportCertificateAuthorityCertificate", json.dumps(request).encode())
+    assert_plain_words(document)
 
 
 @HYPOTHESIS
@@ -254,6 +268,201 @@ def test_revoking_what_does_not_exist(box, serial, reason):
         "RevocationReason": reason,
     }
     check(sandbox, "RevokeCertificate", json.dumps(request).encode())
+
+
+def _string_members(shape, path: str = "", seen: frozenset = frozenset()):
+    """``(document, path)`` for every string member under ``shape``: a request document that
+    holds a lone surrogate in that member only, and the member's path as AWS names it."""
+    kind = shape.type_name
+    if kind == "structure" and shape.name not in seen:
+        for name, member in shape.members.items():
+            child = f"{path}.{name[:1].lower()}{name[1:]}" if path else name[:1].lower() + name[1:]
+            for document, where in _string_members(member, child, seen | {shape.name}):
+                yield {name: document}, where
+    elif kind == "list":
+        for document, where in _string_members(shape.member, f"{path}.1.member", seen):
+            yield [document], where
+    elif kind == "string":
+        yield "a\ud800b", path
+
+
+SURROGATE_CASES = [
+    (operation, document, where)
+    for operation in OPERATIONS
+    if shapes.operation_model(operation).input_shape is not None
+    for document, where in _string_members(shapes.operation_model(operation).input_shape)
+]
+
+
+@HYPOTHESIS
+@given(
+    case=st.sampled_from(SURROGATE_CASES),
+    surrogate=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+)
+def test_a_lone_surrogate_in_any_string_member(box, case, surrogate):
+    """Every string member of every operation refuses a lone surrogate with a validation error
+    that names the member and quotes the value escaped; the refusal is in the call log."""
+    operation, document, where = case
+    sandbox, _ = box
+    body = json.dumps(document).replace("\\ud800", f"\\u{ord(surrogate):04x}").encode()
+    answer = check(sandbox, operation, body)
+    assert answer["__type"] == "ValidationException"
+    quoted = f"Value 'a\\u{ord(surrogate):04x}b' at '{where}' failed to satisfy constraint: "
+    rule = "Member must not contain unpaired UTF-16 surrogate characters"
+    assert quoted + rule in answer["message"], answer["message"]
+    logged = sandbox.events().iloc[-1]
+    assert logged["errorMessage"] == answer["message"]
+    assert f"a\\u{ord(surrogate):04x}b" in _texts(logged["requestParameters"])
+
+
+_SUBJECT_MEMBERS = [
+    "Country", "Organization", "OrganizationalUnit", "DistinguishedNameQualifier", "State",
+    "CommonName", "SerialNumber", "Locality", "Title", "Surname", "GivenName", "Initials",
+    "Pseudonym", "GenerationQualifier",
+]  # fmt: skip
+
+
+def _create_with(subject: dict, csr_extensions: dict | None = None) -> dict:
+    configuration = {
+        "KeyAlgorithm": "EC_prime256v1",
+        "SigningAlgorithm": "SHA256WITHECDSA",
+        "Subject": subject,
+    }
+    if csr_extensions is not None:
+        configuration["CsrExtensions"] = csr_extensions
+    return {"CertificateAuthorityType": "ROOT", "CertificateAuthorityConfiguration": configuration}
+
+
+def _edi_party(member: str) -> dict:
+    party = {"PartyName": "EDI party", "NameAssigner": "assigner"}
+    party[member] = "EDI\udc00"
+    return {"SubjectInformationAccess": [
+        {"AccessMethod": {"CustomObjectIdentifier": "1.3.6.1.5.5.7.48.5"},
+         "AccessLocation": {"EdiPartyName": party}}
+    ]}  # fmt: skip
+
+
+#: The members an AWS CLI run found answering InternalFailure for "\ud800", with their paths.
+LONE_SURROGATE_CALLS = [
+    *[
+        ("create_certificate_authority", _create_with({member: "x\ud800"}),
+         f"certificateAuthorityConfiguration.subject.{member[:1].lower()}{member[1:]}")
+        for member in _SUBJECT_MEMBERS
+    ],
+    ("create_certificate_authority",
+     _create_with({"CustomAttributes": [{"ObjectIdentifier": "2.5.4.3", "Value": "x\ud800"}]}),
+     "certificateAuthorityConfiguration.subject.customAttributes.1.member.value"),
+    ("create_certificate_authority",
+     _create_with({"CommonName": "CA"}, _edi_party("PartyName")),
+     "certificateAuthorityConfiguration.csrExtensions.subjectInformationAccess.1.member"
+     ".accessLocation.ediPartyName.partyName"),
+    ("create_certificate_authority",
+     _create_with({"CommonName": "CA"}, _edi_party("NameAssigner")),
+     "certificateAuthorityConfiguration.csrExtensions.subjectInformationAccess.1.member"
+     ".accessLocation.ediPartyName.nameAssigner"),
+    ("issue_certificate", {"ApiPassthrough": {"Subject": {"CommonName": "x\ud800"}}},
+     "apiPassthrough.subject.commonName"),
+    ("delete_permission", {"Principal": "\ud800"}, "principal"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "method, request_, where",
+    LONE_SURROGATE_CALLS,
+    ids=[case[2].rsplit(".", 1)[-1] for case in LONE_SURROGATE_CALLS],
+)
+def test_lone_surrogates_through_boto3(pca, root, method, request_, where):
+    """A ValidationException (not an InternalFailure the AWS CLI would send three times) that
+    names the member; nothing changes."""
+    if method == "issue_certificate":
+        request_ = {
+            "CertificateAuthorityArn": root.arn,
+            "Csr": ec_csr_pem(),
+            "SigningAlgorithm": "SHA256WITHECDSA",
+            "TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1",
+            "Validity": {"Type": "DAYS", "Value": 1},
+            **request_,
+        }
+    elif method == "delete_permission":
+        request_ = {"CertificateAuthorityArn": root.arn, **request_}
+    before = dump(pca.sandbox)
+    answer = error_of(lambda: getattr(pca.client, method)(**request_))
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert answer["Error"]["Code"] == "ValidationException"
+    message = answer["Error"]["Message"]
+    assert f"at '{where}' failed to satisfy constraint: Member must not contain unpaired" in message
+    assert "\\ud800" in message or "\\udc00" in message
+    assert dump(pca.sandbox) == before
+    logged = pca.sandbox.events().iloc[-1]
+    assert (logged["errorCode"], logged["errorMessage"]) == (
+        "ValidationException",
+        answer["Error"]["Message"],
+    )
+
+
+_PEM_CSR = "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n"
+_PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"\x30\x62\x02\x01", "the data ends early"),
+        (b"\x30\x81\x05\x02\x01\x01\x02\x00", "a length field is not valid DER"),
+        (b"\x05\x00", "an element has a type that does not belong there"),
+        (_PEM_CSR.format("!!!!").encode(), "the PEM body is not valid base64"),
+        (b"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n", "the PEM BEGIN/END lines are malformed or missing"),
+        (b"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE-----\n",
+         "the PEM BEGIN and END labels do not match"),
+        (b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n",
+         "the PEM text holds no CERTIFICATE REQUEST block"),
+    ],
+    ids=["short", "length", "tag", "base64", "framing", "labels", "wrong-block"],
+)  # fmt: skip
+def test_a_garbage_csr_is_refused_in_plain_words(pca, root, data, words):
+    answer = error_of(
+        lambda: pca.client.issue_certificate(
+            CertificateAuthorityArn=root.arn,
+            Csr=data,
+            SigningAlgorithm="SHA256WITHECDSA",
+            Validity={"Type": "DAYS", "Value": 1},
+        )
+    )
+    assert answer["Error"]["Code"] == "MalformedCSRException"
+    assert answer["Error"]["Message"] == (
+        f"The CSR is not a valid DER or PEM PKCS #10 request: {words}."
+    )
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"\x30\x82\x01\x00\x30", "the data ends early"),
+        (b"\x05\x00", "an element has a type that does not belong there"),
+        (_PEM_CERTIFICATE.format("@@@@").encode(), "the PEM body is not valid base64"),
+    ],
+    ids=["short", "tag", "base64"],
+)
+def test_a_garbage_ca_certificate_is_refused_in_plain_words(pca, data, words):
+    pending = pca.create_subordinate_ca(common_name="Pending For Import")
+    answer = error_of(
+        lambda: pca.client.import_certificate_authority_certificate(
+            CertificateAuthorityArn=pending.arn, Certificate=data
+        )
+    )
+    assert answer["Error"]["Code"] == "MalformedCertificateException"
+    assert answer["Error"]["Message"] == (
+        f"The certificate is not a valid DER or PEM X.509 certificate: {words}."
+    )
+
+
+def _texts(value) -> list[str]:
+    """Every string in a decoded JSON document."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return [value] if isinstance(value, str) else []
 
 
 # --- fixed cases that broke before ---------------------------------------------------------------

@@ -111,7 +111,8 @@ def describe_certificate_authority(engine, db, ctx: Context, req: dict) -> dict:
 
 def list_certificate_authorities(engine, db, ctx: Context, req: dict) -> dict:
     """Oldest first (AWS leaves the order unspecified), at most 100 per page."""
-    after = paging.decode("ListCertificateAuthorities", req.get("NextToken"))
+    scope = f"{ctx.partition}:{ctx.account}:{ctx.region}:{req.get('ResourceOwner') or 'SELF'}"
+    after = paging.decode(db, "ListCertificateAuthorities", scope, req.get("NextToken"))
     limit = min(req.get("MaxResults") or 100, 100)
     if req.get("ResourceOwner") == "OTHER_ACCOUNTS":
         return {"CertificateAuthorities": []}
@@ -128,7 +129,7 @@ def list_certificate_authorities(engine, db, ctx: Context, req: dict) -> dict:
         if len(items) == limit:
             return {
                 "CertificateAuthorities": items,
-                "NextToken": paging.encode("ListCertificateAuthorities", last),
+                "NextToken": paging.encode(db, "ListCertificateAuthorities", scope, last),
             }
         items.append(ca.describe(ctx.now))
         last = ca.seq

@@ -22,7 +22,7 @@ from pcanb.sandbox.errors import (
 )
 from pcanb.sandbox.state import Context, load_ca
 from pcanb.vocab import serial_to_aws
-from pcanb.x509 import raw_extensions
+from pcanb.x509 import parse_errors, raw_extensions
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 _CRITICAL_ALLOWED = {
@@ -50,7 +50,9 @@ def _load_one(data: bytes, what: str) -> x509.Certificate:
             return x509.load_pem_x509_certificate(blocks[0])
         return x509.load_der_x509_certificate(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise MalformedCertificateException(f"The {what} could not be parsed: {exc}") from None
+        raise MalformedCertificateException(
+            f"The {what} is not a valid DER or PEM X.509 certificate: {parse_errors.reason(exc)}."
+        ) from None
 
 
 def _load_chain(data: bytes) -> list[x509.Certificate]:
@@ -69,7 +71,9 @@ def _check_extensions(certificate: x509.Certificate, what: str) -> None:
     try:
         extensions = raw_extensions.extensions_of(certificate)
     except (ValueError, IndexError, x509.DuplicateExtension) as exc:
-        raise MalformedCertificateException(f"The {what} has malformed extensions: {exc}") from None
+        raise MalformedCertificateException(
+            f"The {what} has malformed extensions: {parse_errors.reason(exc)}."
+        ) from None
     for extension in extensions:
         if extension.critical and extension.oid not in _CRITICAL_ALLOWED:
             name = getattr(extension.oid, "_name", None) or extension.oid.dotted_string

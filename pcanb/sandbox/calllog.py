@@ -29,7 +29,7 @@ def _shorten(value: Any, depth: int = 0) -> Any:
         return "<nested too deep>"
     if isinstance(value, dict):
         return {
-            k: (
+            _storable(k): (
                 f"<{len(v)} characters>"
                 if k in _BLOB_MEMBERS and isinstance(v, str | bytes)
                 else _shorten(v, depth + 1)
@@ -41,6 +41,7 @@ def _shorten(value: Any, depth: int = 0) -> Any:
     if isinstance(value, bytes):
         value = value.decode(errors="replace")
     if isinstance(value, str):
+        value = _storable(value)
         return value[:_MAX_TEXT] + "…" if len(value) > _MAX_TEXT else value
     if isinstance(value, datetime):
         return value.timestamp()
@@ -49,7 +50,7 @@ def _shorten(value: Any, depth: int = 0) -> Any:
 
 def _storable(value: Any) -> Any:
     """Text SQLite can store: lone surrogates (valid in a JSON string, not in UTF-8) escaped."""
-    if isinstance(value, str):
+    if isinstance(value, str) and not value.isascii():
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
 

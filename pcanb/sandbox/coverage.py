@@ -34,9 +34,18 @@ NOTES: dict[tuple[str, str], str] = {
     ("ListCertificateAuthorities", "ResourceOwner"): (
         "OTHER_ACCOUNTS lists nothing: a sandbox has one account and no RAM shares"
     ),
+    ("ListCertificateAuthorities", "NextToken"): (
+        "opaque, signed with a per-sandbox secret: a token this list did not give (made up, "
+        "edited, cut short, from another list or sandbox) is InvalidNextTokenException"
+    ),
+    ("ListPermissions", "NextToken"): (
+        "opaque, signed with a per-sandbox secret and bound to the CA: any other token is "
+        "InvalidNextTokenException"
+    ),
     ("ListTags", "NextToken"): (
-        "a token ListTags did not give is ValidationException: the model lists no "
-        "InvalidNextTokenException for ListTags [inferred]"
+        "opaque, signed with a per-sandbox secret and bound to the CA; a token ListTags did not "
+        "give is ValidationException: the model lists no InvalidNextTokenException for ListTags "
+        "[inferred]"
     ),
     (
         "IssueCertificate",
@@ -63,15 +72,23 @@ NOTES: dict[tuple[str, str], str] = {
         "a chain that puts the CA below level 5 answers InvalidRequestException [inferred "
         "enforcement point of the documented 5-level limit]"
     ),
-    ("RevokeCertificate", "CertificateSerial"): "colon, plain and 0x hex, any case",
+    ("RevokeCertificate", "CertificateSerial"): (
+        "colon, plain and 0x hex, any case; a certificate still being issued (issuance_delay) "
+        "answers RequestInProgressException, as GetCertificate does [inferred]"
+    ),
     ("RevokeCertificate", "CertificateAuthorityArn"): (
         "LimitExceededException past max_revocations_per_ca (default 1,000,000, complete CRLs; "
-        "a CA with partitioned CRLs is bounded by its certificate quota [inferred])"
+        "a CA with partitioned CRLs is bounded by its certificate quota [inferred]); a CRL "
+        "bucket deleted or stripped of its acm-pca policy since the CA was configured answers "
+        "RequestFailedException and revokes nothing [inferred]"
     ),
     ("PutPolicy", "Policy"): (
         "validated against the documented policy shapes; LockoutPreventedException is never raised"
     ),
-    ("CreatePermission", "Principal"): "only acm.amazonaws.com, as on AWS",
+    ("CreatePermission", "Principal"): (
+        "only acm.amazonaws.com, as on AWS; another principal answers RequestFailedException, "
+        "the one code of CreatePermission's model list that fits [inferred]"
+    ),
     ("CreatePermission", "SourceAccount"): "stored and echoed; not used for authorization",
 }
 #: Behaviour the sandbox does not reproduce at all (shown by ``pcanb sandbox coverage``).

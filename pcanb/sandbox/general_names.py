@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
 from pcanb.sandbox.errors import InvalidArgsException
-from pcanb.x509 import der
+from pcanb.x509 import der, parse_errors
 from pcanb.x509.names import subject_to_name
 
 
@@ -64,7 +64,9 @@ def general_name(spec: Mapping[str, Any]) -> Name:
     try:
         return _general_name(kind, value)
     except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidArgsException(f"The {kind} value {value!r} is not valid: {exc}") from None
+        raise InvalidArgsException(
+            f"The {kind} value {value!r} is not valid: {parse_errors.reason(exc)}."
+        ) from None
 
 
 def _general_name(kind: str, value: Any) -> Name:

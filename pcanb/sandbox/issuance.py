@@ -30,7 +30,7 @@ from pcanb.sandbox.templates import (
     build_subject,
 )
 from pcanb.vocab import template_name
-from pcanb.x509 import raw_extensions
+from pcanb.x509 import parse_errors, raw_extensions
 from pcanb.x509.keys import key_algorithm_of
 from pcanb.x509.names import audit_subject
 
@@ -79,7 +79,9 @@ def _load_csr(data: bytes) -> _Csr:
         else:
             csr = x509.load_der_x509_csr(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise MalformedCSRException(f"The CSR could not be parsed: {exc}") from None
+        raise MalformedCSRException(
+            f"The CSR is not a valid DER or PEM PKCS #10 request: {parse_errors.reason(exc)}."
+        ) from None
     try:
         public_key = csr.public_key()
     except (ValueError, UnsupportedAlgorithm):
@@ -98,7 +100,9 @@ def _load_csr(data: bytes) -> _Csr:
     try:
         extensions = raw_extensions.extensions_of(csr)
     except (ValueError, IndexError, x509.DuplicateExtension) as exc:
-        raise MalformedCSRException(f"The CSR extensions could not be parsed: {exc}") from None
+        raise MalformedCSRException(
+            f"The CSR extensions could not be parsed: {parse_errors.reason(exc)}."
+        ) from None
     has_san = any(e.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME for e in extensions)
     subject = csr.subject
     if len(subject) == 0 and not has_san:
@@ -313,7 +317,9 @@ def issue_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
                 builder = builder.add_extension(extension.value, critical=extension.critical)
         certificate = signing.sign(builder, ca.private_key, req["SigningAlgorithm"])
     except ValueError as exc:
-        raise InvalidArgsException(f"The certificate could not be built: {exc}") from None
+        raise InvalidArgsException(
+            f"The certificate could not be built: {parse_errors.reason(exc)}."
+        ) from None
     arn = f"{ca.arn}/certificate/{serial_arn_suffix(serial)}"
     now = ctx.now.timestamp()
     db.execute(

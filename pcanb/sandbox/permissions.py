@@ -8,8 +8,8 @@ from typing import Any
 
 from pcanb.sandbox import paging
 from pcanb.sandbox.errors import (
-    InvalidRequestException,
     PermissionAlreadyExistsException,
+    RequestFailedException,
     ResourceNotFoundException,
 )
 from pcanb.sandbox.state import Context, load_ca, require_status, ts
@@ -43,8 +43,11 @@ def create_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
     require_status(ca, ctx.now, _ALLOWED, "CreatePermission")
     principal = req["Principal"]
     if principal != ACM_PRINCIPAL:
-        # The model has no code for this; AWS documents acm.amazonaws.com as the only principal.
-        raise InvalidRequestException(
+        # AWS documents acm.amazonaws.com as the only valid principal but no code for another
+        # one. Of CreatePermission's modeled errors only RequestFailedException ("the request
+        # has failed") fits; InvalidRequestException is not in its list, so a client could not
+        # catch it as a modeled exception [inferred].
+        raise RequestFailedException(
             f"Principal {principal!r} is not valid: permissions can be given only to "
             f"{ACM_PRINCIPAL} (for cross-account access use a resource policy with PutPolicy)."
         )
@@ -68,7 +71,7 @@ def create_permission(engine, db: sqlite3.Connection, ctx: Context, req: dict[st
 def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
     require_status(ca, ctx.now, _ALLOWED, "ListPermissions")
-    after = paging.decode("ListPermissions", req.get("NextToken"))
+    after = paging.decode(db, "ListPermissions", ca.arn, req.get("NextToken"))
     limit = req.get("MaxResults") or 1000
     rows = db.execute(
         "SELECT rowid, * FROM permissions WHERE ca_arn = ? AND rowid > ? ORDER BY rowid LIMIT ?",
@@ -89,7 +92,7 @@ def list_permissions(engine, db: sqlite3.Connection, ctx: Context, req: dict[str
         permissions.append(item)
     out: dict[str, Any] = {"Permissions": permissions}
     if len(rows) > limit:
-        out["NextToken"] = paging.encode("ListPermissions", rows[limit - 1]["rowid"])
+        out["NextToken"] = paging.encode(db, "ListPermissions", ca.arn, rows[limit - 1]["rowid"])
     return out
 
 

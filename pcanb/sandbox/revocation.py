@@ -11,7 +11,10 @@ from pcanb.sandbox import crl, quotas
 from pcanb.sandbox.errors import (
     InvalidRequestException,
     RequestAlreadyProcessedException,
+    RequestFailedException,
+    RequestInProgressException,
     ResourceNotFoundException,
+    ServiceError,
 )
 from pcanb.sandbox.state import Context, load_ca, require_status
 
@@ -27,17 +30,48 @@ def parse_serial(text: str) -> int:
         ) from None
 
 
+def _check_crl_bucket(engine, ctx: Context, ca) -> None:
+    """RequestFailed when the CRL bucket is gone or no longer lets acm-pca write to it.
+
+    The API reference says only that "an exception is thrown" when the bucket cannot be
+    written. The bucket checks answer InvalidArgs for Create/UpdateCertificateAuthority, whose
+    arguments name the bucket; RevokeCertificate's error list has no InvalidArgs, and its
+    arguments are fine: the revocation fails because a resource outside the request broke
+    after the CA was configured. Of the codes it lists, RequestFailedException ("the request
+    has failed") says that; InvalidRequestException is kept for revocations that can never
+    succeed (a root's own certificate, an expired one) [inferred]. Raised before anything is
+    written, so the certificate stays unrevoked.
+    """
+    try:
+        engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+    except ServiceError as error:
+        if error.code != "InvalidArgsException":
+            raise
+        raise RequestFailedException(
+            f"The certificate was not revoked: the CA's CRL bucket cannot be written. "
+            f"{error.message}"
+        ) from None
+
+
 def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str, Any]) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"])
     require_status(ca, ctx.now, ("ACTIVE", "DISABLED"), "RevokeCertificate")
     serial = parse_serial(req["CertificateSerial"])
     row = db.execute(
-        "SELECT arn, not_after, revoked_at, template_arn FROM certificates WHERE ca_arn = ? AND serial = ?",
+        "SELECT arn, not_after, revoked_at, available_at FROM certificates "
+        "WHERE ca_arn = ? AND serial = ?",
         (ca.arn, format(serial, "x")),
     ).fetchone()
     if row is None:
         raise ResourceNotFoundException(
             f"The certificate with serial {req['CertificateSerial']} was not issued by {ca.arn}."
+        )
+    if row["available_at"] > ctx.now.timestamp():
+        # GetCertificate answers RequestInProgress until the certificate is issued; the model
+        # lists the same code for RevokeCertificate, which fits that window [inferred].
+        raise RequestInProgressException(
+            f"The certificate with serial {req['CertificateSerial']} is still being issued; "
+            "revoke it once GetCertificate returns it (the certificate_issued waiter)."
         )
     if row["revoked_at"] is not None:
         raise RequestAlreadyProcessedException("Your request has already been completed.")
@@ -53,7 +87,7 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
         )
     crl_enabled = ca.doc["RevocationConfiguration"]["CrlConfiguration"].get("Enabled")
     if crl_enabled:
-        engine.check_crl_bucket(ctx, ca.arn, ca.doc["RevocationConfiguration"])
+        _check_crl_bucket(engine, ctx, ca)
     quotas.count_revoked(db, ctx, ca)
     db.execute(
         "UPDATE certificates SET revoked_at = ?, revocation_reason = ? "

@@ -122,7 +122,11 @@ class CborCodec:
         stream = io.BytesIO(body)
         try:
             document = cbor2.CBORDecoder(stream).decode()
-        except Exception:
+        except Exception as exc:
+            if "text string" in str(exc):  # RFC 8949 §3.1: text strings are UTF-8
+                raise _malformed(
+                    "The request body is not valid CBOR: a text string is not valid UTF-8."
+                ) from None
             raise _malformed("The request body is not valid CBOR.") from None
         if stream.tell() != len(body):
             raise _malformed("The request body holds more than one CBOR data item.")
@@ -147,7 +151,9 @@ class CborCodec:
         return 200, headers, payload
 
     def error(self, error: ServiceError, request_id: str) -> tuple[int, dict[str, str], bytes]:
-        body = cbor2.dumps({"__type": error_type(error.code), "message": error.message})
+        # CBOR text is UTF-8: a lone surrogate quoted in a message goes as a \uXXXX escape.
+        message = error.message.encode("utf-8", "backslashreplace").decode("utf-8")
+        body = cbor2.dumps({"__type": error_type(error.code), "message": message})
         headers = {
             "x-amzn-RequestId": request_id,
             "smithy-protocol": PROTOCOL,

@@ -25,6 +25,10 @@ from pcanb.sandbox.errors import ServiceError, ValidationException
 
 _MAX_REPORTED = 10
 _MATCHED_LIMIT = 4096
+_MAX_SHOWN = 256
+#: The rule a string with a lone UTF-16 surrogate breaks. JSON can carry one (``"\ud800"``),
+#: UTF-8 cannot; AWS documents no answer for it, so the wording is [inferred].
+_SURROGATE_RULE = "Member must not contain unpaired UTF-16 surrogate characters"
 
 
 @cache
@@ -68,11 +72,67 @@ def _path(parent: str, member: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-def _fail(problems: list[str], value: Any, path: str, constraint: str) -> None:
-    shown = "null" if value is None else f"'{value}'"
+def _escaped(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates written as ``\\udXXX`` escapes, so a message that
+    quotes it can be encoded (UTF-8, CBOR text, SQLite) and still shows what was sent."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _java_text(value: Any, out: list[str], budget: int) -> int:
+    """Append ``value`` to ``out`` as Java's ``toString`` writes it (lists ``[a, b]``,
+    structures ``{Key=a}``, ``true``/``false``, ``null``); stop once more than ``budget``
+    characters are written (huge or deeply nested values cost no more). The budget left."""
+    if budget < 0:
+        return budget
     if isinstance(value, dict | list):
-        shown = "the given value"
-    problems.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        out.append(opening)
+        budget -= 1
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for index, (key, item) in enumerate(items):
+            if budget < 0:
+                return budget
+            if index:
+                out.append(", ")
+                budget -= 2
+            if isinstance(value, dict):
+                out.append(f"{key}=")
+                budget -= len(out[-1])
+            budget = _java_text(item, out, budget)
+        out.append(closing)
+        return budget - 1
+    text = _scalar_text(value)
+    out.append(text)
+    return budget - len(text)
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    """How a validation message quotes the value it refuses: as AWS's front end prints it,
+    Java-style, with lists and structures cut after ``_MAX_SHOWN`` characters [inferred]."""
+    if value is None:
+        return "null"
+    if not isinstance(value, dict | list):
+        return f"'{_escaped(_scalar_text(value))}'"
+    out: list[str] = []
+    _java_text(value, out, _MAX_SHOWN)
+    text = "".join(out)
+    if len(text) > _MAX_SHOWN:
+        text = text[:_MAX_SHOWN] + "..."
+    return f"'{_escaped(text)}'"
+
+
+def _fail(problems: list[str], value: Any, path: str, constraint: str) -> None:
+    problems.append(f"Value {_shown(value)} at '{path}' failed to satisfy constraint: {constraint}")
 
 
 def _blob_shown(data: bytes) -> str:
@@ -229,6 +289,9 @@ def _string(shape: Shape, meta: dict) -> Validator:
         if value.__class__ is not str and not isinstance(value, str):
             _fail(problems, value, path, "Member must be a string")
             return value
+        if not value.isascii() and _has_surrogate(value):
+            _fail(problems, value, path, _SURROGATE_RULE)
+            return value
         if length is not None:
             length(value, len(value), path, problems)
         if enum and value not in allowed:
@@ -243,6 +306,14 @@ def _string(shape: Shape, meta: dict) -> Validator:
         return value
 
     return string
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @cache

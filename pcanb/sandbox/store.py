@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import sqlite3
 import threading
 import urllib.parse
@@ -19,6 +20,8 @@ except ImportError:  # Windows: SQLite's busy handler alone
     fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
+#: The ``meta`` key of the secret that signs NextToken values (see ``pcanb.sandbox.paging``).
+PAGING_SECRET_KEY = "paging_secret"
 
 # Counters for a database made before the ca_counters table existed.
 _BACKFILL_COUNTERS = (
@@ -238,6 +241,11 @@ class Store:
                 conn.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
+                )
+                # The key of the sandbox's NextToken tags (pcanb.sandbox.paging), made once.
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    (PAGING_SECRET_KEY, secrets.token_hex(32)),
                 )
                 # A write that always reaches the file: a read-only file fails here, not later.
                 conn.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")

@@ -80,7 +80,7 @@ def untag_certificate_authority(engine, db, ctx: Context, req: dict) -> dict:
 
 def list_tags(engine, db, ctx: Context, req: dict) -> dict:
     ca = load_ca(db, ctx, req["CertificateAuthorityArn"], deleted_ok=True)
-    after = paging.decode("ListTags", req.get("NextToken"))
+    after = paging.decode(db, "ListTags", ca.arn, req.get("NextToken"))
     limit = req.get("MaxResults") or 1000
     rows = db.execute(
         "SELECT key, value, seq FROM tags WHERE ca_arn = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -92,5 +92,5 @@ def list_tags(engine, db, ctx: Context, req: dict) -> dict:
     ]
     out: dict = {"Tags": tags}
     if len(rows) > limit:
-        out["NextToken"] = paging.encode("ListTags", rows[limit - 1]["seq"])
+        out["NextToken"] = paging.encode(db, "ListTags", ca.arn, rows[limit - 1]["seq"])
     return out
