@@ -142,7 +142,7 @@ def get_certificate_authority_csr(engine, db, ctx: Context, req: dict) -> dict:
     if status == "CREATING":
         raise RequestInProgressException(
             f"The CSR for {ca.arn} is not ready yet; the CA is still being created. "
-            "Wait with the certificate_authority_csr_created waiter."
+            "Retry in a few seconds (the CertificateAuthorityCSRCreated waiter does)."
         )
     if status == "FAILED":
         raise RequestFailedException(f"The certificate authority {ca.arn} failed to be created.")

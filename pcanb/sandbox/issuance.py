@@ -368,7 +368,7 @@ def get_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[str,
         raise ResourceNotFoundException(f"Could not find certificate {req['CertificateArn']}.")
     if row["available_at"] > ctx.now.timestamp():
         raise RequestInProgressException(
-            "The certificate is not ready yet; wait with the certificate_issued waiter."
+            "The certificate is not ready yet; retry in a second (the CertificateIssued waiter does)."
         )
     pem = x509.load_der_x509_certificate(row["der"]).public_bytes(serialization.Encoding.PEM)
     out = {"Certificate": pem.decode().strip()}

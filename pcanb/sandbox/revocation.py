@@ -71,7 +71,7 @@ def revoke_certificate(engine, db: sqlite3.Connection, ctx: Context, req: dict[s
         # lists the same code for RevokeCertificate, which fits that window [inferred].
         raise RequestInProgressException(
             f"The certificate with serial {req['CertificateSerial']} is still being issued; "
-            "revoke it once GetCertificate returns it (the certificate_issued waiter)."
+            "revoke it once GetCertificate returns it (the CertificateIssued waiter waits for that)."
         )
     if row["revoked_at"] is not None:
         raise RequestAlreadyProcessedException("Your request has already been completed.")
