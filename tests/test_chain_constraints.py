@@ -133,6 +133,9 @@ def test_name_constraints_agree_with_openssl(
         assert "subtree violation" in output or "invalid name syntax" in output, output
 
 
+ANY_POLICY = x509.ObjectIdentifier("2.5.29.32.0")
+
+
 @pytest.mark.parametrize(
     ("extension", "critical", "refused"),
     [
@@ -140,8 +143,16 @@ def test_name_constraints_agree_with_openssl(
         (x509.UnrecognizedExtension(CUSTOM, b"\x05\x00"), False, None),
         (x509.TLSFeature([x509.TLSFeatureType.status_request]), True, "TLSFeature (1.3.6.1.5.5.7.1.24)"),
         (x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.CODE_SIGNING]), True, None),
+        (x509.CertificatePolicies([x509.PolicyInformation(ANY_POLICY, None)]), True, None),
+        (x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier("http://crl.example.com/1.crl")], None, None, None
+        )]), True, None),
+        (x509.OCSPNoCheck(), True, None),
+        (x509.IssuerAlternativeName([x509.DNSName("ca.example.com")]), True,
+         "issuerAltName (2.5.29.18)"),
     ],
-    ids=["custom-critical", "custom-not-critical", "tls-feature-critical", "eku-critical"],
+    ids=["custom-critical", "custom-not-critical", "tls-feature-critical", "eku-critical",
+         "policies-critical", "cdp-critical", "ocsp-nocheck-critical", "ian-critical"],
 )  # fmt: skip
 def test_critical_extensions_agree_with_openssl(tmp_path, openssl, extension, critical, refused):
     leaf, sub, root = _path(leaf_extensions=[(extension, critical)])

@@ -37,11 +37,12 @@ from pcanb.x509.decode import Certificate
 
 __all__ = ["PROCESSED_EXTENSIONS", "critical_extension_problems", "name_constraint_problems"]
 
-#: The certificate extensions path validation processes; a critical one not listed here makes
-#: the chain fail (RFC 5280 §4.2: a certificate with an unrecognised critical extension MUST
-#: be rejected). certificatePolicies, policyConstraints, policyMappings and inhibitAnyPolicy
-#: are not processed (no policy validation), nor are CRL distribution points (revocation is
-#: ``pca.check_revocation``'s job): marked critical, they fail the chain.
+#: The critical extensions a chain may carry: those OpenSSL 3's verifier recognises
+#: (``ossl_x509_supported_extension``), so that pcanb and ``openssl verify`` agree on which
+#: chains fail for an unrecognised critical extension (RFC 5280 §4.2: such a certificate MUST be
+#: rejected). Like ``openssl verify`` without ``-policy_check``, the policy extensions are
+#: recognised without policy validation, and a critical key identifier (which RFC 5280 says
+#: MUST NOT be critical) fails the chain.
 PROCESSED_EXTENSIONS = frozenset(
     {
         ExtensionOID.BASIC_CONSTRAINTS,
@@ -49,8 +50,16 @@ PROCESSED_EXTENSIONS = frozenset(
         ExtensionOID.EXTENDED_KEY_USAGE,
         ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
         ExtensionOID.NAME_CONSTRAINTS,
-        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+        ExtensionOID.CERTIFICATE_POLICIES,
+        ExtensionOID.POLICY_CONSTRAINTS,
+        ExtensionOID.POLICY_MAPPINGS,
+        ExtensionOID.INHIBIT_ANY_POLICY,
+        ExtensionOID.CRL_DISTRIBUTION_POINTS,
+        ExtensionOID.OCSP_NO_CHECK,
+        x509.ObjectIdentifier("2.16.840.1.113730.1.1"),  # Netscape certificate type
+        x509.ObjectIdentifier("1.3.6.1.5.5.7.1.7"),  # RFC 3779 IP address blocks
+        x509.ObjectIdentifier("1.3.6.1.5.5.7.1.8"),  # RFC 3779 AS identifiers
+        x509.ObjectIdentifier("1.3.6.1.5.5.7.1.14"),  # proxyCertInfo (RFC 3820)
     }
 )
 
