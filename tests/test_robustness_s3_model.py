@@ -29,6 +29,9 @@ OPERATIONS = [
     "PutObject", "GetObject", "HeadObject", "DeleteObject", "PutObjectAcl", "GetObjectAcl",
     "GetObjectTagging", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
     "CompleteMultipartUpload", "AbortMultipartUpload", "ListParts", "ListMultipartUploads",
+    "DeleteObjects", "GetBucketAcl", "PutBucketAcl", "GetBucketOwnershipControls",
+    "PutBucketOwnershipControls", "DeleteBucketOwnershipControls", "GetBucketVersioning",
+    "GetBucketEncryption",
 ]  # fmt: skip
 BUCKETS = ["fuzz-bucket", "fuzz-other", "missing-bucket", "Bad_Bucket", "xn--bucket", "ab"]
 KEYS = ["a", "a/b.txt", "crl/x.crl", "", "ü/ñ", "../up", "k" * 300, "sp ace", "a//b"]

@@ -165,6 +165,34 @@ def test_an_upload_is_invisible_until_completed(s3, box):
     assert upload_files(box) == []
 
 
+def test_each_part_of_a_completed_upload_can_be_read_by_its_number(s3):
+    parts = [b"a" * (5 * MIB), b"b" * (5 * MIB + 3), b"tail"]
+    upload_id = start(s3, "k", ChecksumAlgorithm="CRC32")
+    done = complete(
+        s3, "k", upload_id, put_parts(s3, "k", upload_id, parts, ChecksumAlgorithm="CRC32")
+    )
+    total, offset = sum(map(len, parts)), 0
+    for number, data in enumerate(parts, start=1):
+        got = s3.get_object(Bucket=BUCKET, Key="k", PartNumber=number, ChecksumMode="ENABLED")
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["Body"].read() == data
+        assert got["ContentRange"] == f"bytes {offset}-{offset + len(data) - 1}/{total}"
+        assert (got["PartsCount"], got["ETag"]) == (3, done["ETag"])
+        assert "ChecksumCRC32" not in got  # the whole object's checksum is not the part's
+        head = s3.head_object(Bucket=BUCKET, Key="k", PartNumber=number)
+        assert (head["ContentLength"], head["PartsCount"]) == (len(data), 3)
+        offset += len(data)
+    assert "PartsCount" not in s3.head_object(Bucket=BUCKET, Key="k")
+    response = error_of(lambda: s3.get_object(Bucket=BUCKET, Key="k", PartNumber=4))
+    assert response["Error"]["Code"] == "InvalidPartNumber"
+    assert response["Error"]["ActualPartCount"] == "3"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    # a copy is stored in one piece, as S3 stores a copy of up to 5 GB
+    s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "k"})
+    whole = s3.get_object(Bucket=BUCKET, Key="copy", PartNumber=1)
+    assert whole["ContentLength"] == total and "PartsCount" not in whole
+
+
 def test_a_part_uploaded_again_replaces_the_first(s3):
     upload_id = start(s3, "k")
     put_parts(s3, "k", upload_id, [b"first"])

@@ -500,6 +500,36 @@ def test_ranges(client: Any, bucket: str) -> None:
     assert "ChecksumCRC32" not in client.get_object(Bucket=bucket, Key="k", Range="bytes=0-1")
 
 
+def test_part_number_of_an_object_stored_in_one_piece(client: Any, bucket: str) -> None:
+    client.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
+    got = client.get_object(Bucket=bucket, Key="k", PartNumber=1)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert (got["Body"].read(), got["ContentRange"]) == (b"0123456789", "bytes 0-9/10")
+    assert "PartsCount" not in got  # S3 counts parts of multipart objects only
+    head = client.head_object(Bucket=bucket, Key="k", PartNumber=1)
+    assert (head["ContentLength"], head["ContentRange"]) == (10, "bytes 0-9/10")
+    response = error_of(lambda: client.get_object(Bucket=bucket, Key="k", PartNumber=2))
+    assert response["Error"]["Code"] == "InvalidPartNumber"
+    assert response["Error"]["PartNumberRequested"] == "2"
+    assert response["Error"]["ActualPartCount"] == "1"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    assert code_of(lambda: client.head_object(Bucket=bucket, Key="k", PartNumber=2)) == "416"
+    for bad in (0, 10001):
+        bad_number = error_of(lambda n=bad: client.get_object(Bucket=bucket, Key="k", PartNumber=n))
+        assert bad_number["Error"]["Code"] == "InvalidArgument"
+        assert bad_number["Error"]["ArgumentName"] == "partNumber"
+    both = error_of(
+        lambda: client.get_object(Bucket=bucket, Key="k", PartNumber=1, Range="bytes=0-1")
+    )
+    assert both["Error"] == {
+        "Code": "InvalidRequest",
+        "Message": "Cannot specify both Range header and partNumber query parameter",
+    }
+    client.put_object(Bucket=bucket, Key="empty", Body=b"")
+    empty = client.get_object(Bucket=bucket, Key="empty", PartNumber=1)
+    assert empty["Body"].read() == b"" and "ContentRange" not in empty
+
+
 def test_conditional_reads(client: Any, bucket: str, clock: Clock) -> None:
     etag = client.put_object(Bucket=bucket, Key="k", Body=b"v")["ETag"]
     assert client.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v"
@@ -907,10 +937,21 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
 @pytest.mark.parametrize(
     ("call", "operation"),
     [
-        (lambda c: c.get_bucket_acl(Bucket="crl-bucket"), "S3 operation GetBucketAcl"),
+        (lambda c: c.get_bucket_cors(Bucket="crl-bucket"), "S3 operation GetBucketCors"),
         (
-            lambda c: c.get_bucket_versioning(Bucket="crl-bucket"),
-            "S3 operation GetBucketVersioning",
+            lambda c: c.put_bucket_versioning(
+                Bucket="crl-bucket", VersioningConfiguration={"Status": "Enabled"}
+            ),
+            "S3 operation PutBucketVersioning: buckets stay unversioned",
+        ),
+        (
+            lambda c: c.put_bucket_encryption(
+                Bucket="crl-bucket",
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            ),
+            "S3 operation PutBucketEncryption",
         ),
         (
             lambda c: c.get_bucket_policy_status(Bucket="crl-bucket"),
@@ -931,8 +972,10 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             "S3 operation ListObjectVersions",
         ),
         (
-            lambda c: c.delete_objects(Bucket="crl-bucket", Delete={"Objects": [{"Key": "k"}]}),
-            "S3 operation DeleteObjects",
+            lambda c: c.delete_objects(
+                Bucket="crl-bucket", Delete={"Objects": [{"Key": "k", "ETag": '"x"'}]}
+            ),
+            "ETag in the objects of S3 operation DeleteObjects",
         ),
         (
             lambda c: c.copy_object(
@@ -971,8 +1014,10 @@ def test_key_length_limits(client: Any, bucket: str) -> None:
             "server-side encryption aws:kms",
         ),
         (
-            lambda c: c.get_object(Bucket="crl-bucket", Key="k", PartNumber=1),
-            "parameter 'partNumber' of S3 operation GetObject",
+            lambda c: c.get_object_attributes(
+                Bucket="crl-bucket", Key="k", ObjectAttributes=["ObjectParts"]
+            ),
+            "S3 operation GetObjectAttributes",
         ),
         (
             lambda c: c.delete_object(Bucket="crl-bucket", Key="k", IfMatch='"x"'),

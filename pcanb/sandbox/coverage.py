@@ -99,7 +99,11 @@ GAPS = (
     "S3 Block Public Access is modelled per bucket only; account-level settings (s3control) "
     "are not.",
     "S3 object owners: every object belongs to the bucket owner (the sandbox account), so "
-    "GetObjectAcl shows no separate bucket-owner grant for bucket-owner-* canned ACLs.",
+    "GetObjectAcl shows no separate bucket-owner grant for bucket-owner-* canned ACLs; ACLs are "
+    "canned only (no grant headers or AccessControlPolicy documents, for objects or buckets).",
+    "S3 versioning: buckets stay unversioned (GetBucketVersioning answers an empty "
+    "configuration, PutBucketVersioning is NotImplemented); every bucket uses SSE-S3 "
+    "(PutBucketEncryption is NotImplemented).",
     "Anonymous S3 reads (a CRL's URL fetched by a relying party) are served only for public "
     "objects, as on S3; a bucket-policy statement with a Condition is not taken as letting an "
     "anonymous caller read (source IP, VPC or referer are not evaluated).",

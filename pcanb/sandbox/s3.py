@@ -475,6 +475,14 @@ _ROUTES: dict[tuple[str, str, str], str] = {
     ("bucket", "PUT", "publicAccessBlock"): "PutPublicAccessBlock",
     ("bucket", "GET", "publicAccessBlock"): "GetPublicAccessBlock",
     ("bucket", "DELETE", "publicAccessBlock"): "DeletePublicAccessBlock",
+    ("bucket", "POST", "delete"): "DeleteObjects",
+    ("bucket", "GET", "acl"): "GetBucketAcl",
+    ("bucket", "PUT", "acl"): "PutBucketAcl",
+    ("bucket", "GET", "ownershipControls"): "GetBucketOwnershipControls",
+    ("bucket", "PUT", "ownershipControls"): "PutBucketOwnershipControls",
+    ("bucket", "DELETE", "ownershipControls"): "DeleteBucketOwnershipControls",
+    ("bucket", "GET", "versioning"): "GetBucketVersioning",
+    ("bucket", "GET", "encryption"): "GetBucketEncryption",
     ("object", "PUT", ""): "PutObject",
     ("object", "GET", ""): "GetObject",
     ("object", "HEAD", ""): "HeadObject",
@@ -525,8 +533,8 @@ _OP_PARAMS: dict[str, frozenset[str]] = {
         }
     ),
     "ListObjects": frozenset({"prefix", "delimiter", "max-keys", "encoding-type", "marker"}),
-    "GetObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
-    "HeadObject": frozenset({"versionId", *_RESPONSE_OVERRIDES}),
+    "GetObject": frozenset({"versionId", "partNumber", *_RESPONSE_OVERRIDES}),
+    "HeadObject": frozenset({"versionId", "partNumber", *_RESPONSE_OVERRIDES}),
     "DeleteObject": frozenset({"versionId"}),
     "PutObjectAcl": frozenset({"versionId"}),
     "GetObjectAcl": frozenset({"versionId"}),
@@ -586,6 +594,7 @@ _OP_HEADERS: dict[str, frozenset[str]] = {
     "HeadObject": frozenset({"x-amz-checksum-mode"}),
     "PutBucketPolicy": frozenset({"x-amz-confirm-remove-self-bucket-access"}),
     "PutObjectAcl": frozenset({"x-amz-acl"}),
+    "PutBucketAcl": frozenset({"x-amz-acl"}),
     "CopyObject": frozenset(
         {
             "x-amz-acl",
@@ -613,7 +622,6 @@ _METADATA_OPS = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
 _NAMED: dict[tuple[str, str, str], str] = {
     ("bucket", "GET", "list-type=1"): "ListObjects",
     ("bucket", "POST", ""): "PostObject",
-    ("bucket", "POST", "delete"): "DeleteObjects",
     ("bucket", "GET", "versions"): "ListObjectVersions",
     ("object", "POST", "restore"): "RestoreObject",
     ("object", "POST", "select"): "SelectObjectContent",
@@ -654,6 +662,13 @@ _NOUNS: dict[str, dict[str, str]] = {
     },
 }
 _VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
+# What the NotImplemented answer says of some operations the sandbox leaves out.
+_UNEMULATED = {
+    "PutBucketVersioning": (
+        "S3 operation PutBucketVersioning: buckets stay unversioned, so each key has only its "
+        "null version"
+    ),
+}
 
 
 def _is_anonymous(req: _Request) -> bool:
@@ -946,6 +961,7 @@ class _Object:
     acl: str | None = None
     data: bytes | None = dataclasses.field(default=None, repr=False)
     checksum_type: str = "FULL_OBJECT"
+    part_sizes: tuple[int, ...] | None = None  # multipart objects: each part's size, in order
 
 
 def _etag(data: bytes) -> str:
@@ -1031,7 +1047,7 @@ class S3:
             message = f"Invalid x-amz-object-ownership header: {object_ownership}"
             raise _invalid_argument(message, "x-amz-object-ownership", object_ownership)
         config = None if public_access_block is None else dict(public_access_block)
-        self._create_bucket(bucket, region or self.region, object_ownership, None, config)
+        self._create_bucket(bucket, region or self.region, object_ownership, None, config, None)
 
     def _create_bucket(
         self,
@@ -1040,6 +1056,7 @@ class S3:
         object_ownership: str,
         constraint: str | None,
         public_access_block: dict[str, bool] | None,
+        acl: str | None,
     ) -> None:
         if not valid_bucket_name(bucket):
             raise _invalid_bucket_name(bucket)
@@ -1050,6 +1067,7 @@ class S3:
             "location_constraint": constraint or region,
             "object_ownership": object_ownership,
             "public_access_block": public_access_block,
+            "acl": acl,
         }
         tmp = self._write_temp(json.dumps(record).encode())
         try:
@@ -1142,7 +1160,7 @@ class S3:
             req = _parse_request(method, url, headers, body)
             op = _operation_name(_scope(req), req.method, _subresource(req))
             if op not in _ROUTES.values():
-                raise _not_implemented(f"S3 operation {op}")
+                raise _not_implemented(_UNEMULATED.get(op, f"S3 operation {op}"))
             answerer = self._multipart if op in _MULTIPART_OPS else self
             handler = getattr(answerer, f"_op_{op}")
             _check_params(op, req)
@@ -1266,7 +1284,8 @@ class S3:
         existing = self._bucket_data(bucket)
         if existing is not None and existing["region"] == region == "us-east-1":
             return 200, {"Location": f"/{bucket}"}, b""
-        self._create_bucket(bucket, region, ownership, constraint, dict(bpa.ALL_ON))
+        acl = req.headers.get("x-amz-acl")
+        self._create_bucket(bucket, region, ownership, constraint, dict(bpa.ALL_ON), acl)
         location = f"/{bucket}" if region == "us-east-1" else f"http://{bucket}.s3.amazonaws.com/"
         return 200, {"Location": location}, b""
 
@@ -1368,6 +1387,90 @@ class S3:
         self._require_bucket(bucket)
         self.put_public_access_block(bucket, None)
         return 204, {}, b""
+
+    def _op_GetBucketAcl(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """The bucket's canned ACL as grants; the owner's FULL_CONTROL alone when ACLs are
+        disabled (S3 User Guide, object-ownership-error-responses)."""
+        record = self._require_bucket(req.bucket or "")
+        enforced = record.get("object_ownership") == "BucketOwnerEnforced"
+        acl = None if enforced else _BUCKET_CANNED.get(record.get("acl") or "private")
+        grants = _canned_grants(acl, self._canonical_id())
+        inner = self._owner_xml() + "<AccessControlList>" + "".join(grants)
+        inner += "</AccessControlList>"
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("AccessControlPolicy", inner)
+
+    def _op_PutBucketAcl(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """A canned bucket ACL (``x-amz-acl``): refused while ACLs are disabled, and a public
+        one while Block Public Access blocks public ACLs."""
+        bucket = req.bucket or ""
+        record = self._require_bucket(bucket)
+        if req.body.strip():
+            raise _not_implemented("AccessControlPolicy documents (only canned ACLs, x-amz-acl)")
+        acl = req.headers.get("x-amz-acl")
+        if acl is None:
+            message = "Your request was missing a required header"
+            raise S3Error(400, "MissingSecurityHeader", message, MissingHeaderName="x-amz-acl")
+        if acl not in _CANNED_ACLS | {"log-delivery-write"}:
+            raise _invalid_argument("", "x-amz-acl", acl)
+        # "Requests to set ACLs or update ACLs fail": private ones too [inferred for private and
+        # bucket-owner-full-control, which PUT requests that write objects may still name].
+        if record.get("object_ownership") == "BucketOwnerEnforced":
+            raise S3Error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+        if bpa.is_public_acl(acl) and bpa.blocks(
+            record.get("public_access_block"), "BlockPublicAcls"
+        ):
+            raise _access_denied()
+        record["acl"] = acl
+        self._write_atomic(self._bucket_record(bucket), json.dumps(record).encode())
+        return 200, {}, b""
+
+    def _op_GetBucketOwnershipControls(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        bucket = req.bucket or ""
+        ownership = self._require_bucket(bucket).get("object_ownership")
+        if ownership is None:
+            message = "The bucket ownership controls were not found"
+            raise S3Error(404, "OwnershipControlsNotFoundError", message, BucketName=bucket)
+        inner = f"<Rule>{_el('ObjectOwnership', ownership)}</Rule>"
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("OwnershipControls", inner)
+
+    def _op_PutBucketOwnershipControls(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """Set Object Ownership. BucketOwnerEnforced is refused while the bucket ACL grants
+        anyone but the owner (S3 User Guide, object-ownership-error-responses); object ACLs do
+        not stop it, they stop counting."""
+        bucket = req.bucket or ""
+        record = self._require_bucket(bucket)
+        ownership = _ownership_rule(req.body)
+        granted = _BUCKET_CANNED.get(record.get("acl") or "private", "private")
+        if ownership == "BucketOwnerEnforced" and granted != "private":
+            raise S3Error(400, "InvalidBucketAclWithObjectOwnership", _ACL_WITH_ENFORCED)
+        record["object_ownership"] = ownership
+        self._write_atomic(self._bucket_record(bucket), json.dumps(record).encode())
+        return 200, {}, b""
+
+    def _op_DeleteBucketOwnershipControls(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """Remove Object Ownership: the bucket then works as ObjectWriter did before the
+        setting existed (ACLs enabled), and GetBucketOwnershipControls is 404."""
+        bucket = req.bucket or ""
+        record = self._require_bucket(bucket)
+        record["object_ownership"] = None
+        self._write_atomic(self._bucket_record(bucket), json.dumps(record).encode())
+        return 204, {}, b""
+
+    def _op_GetBucketVersioning(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """An empty configuration: the bucket has never been versioned (PutBucketVersioning
+        is not emulated)."""
+        self._require_bucket(req.bucket or "")
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("VersioningConfiguration", "")
+
+    def _op_GetBucketEncryption(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """SSE-S3, which S3 applies to every bucket since January 2023 (and objects are stored
+        with, ``x-amz-server-side-encryption: AES256``); PutBucketEncryption is not emulated."""
+        self._require_bucket(req.bucket or "")
+        default = _el("SSEAlgorithm", "AES256")
+        rule = f"<Rule><ApplyServerSideEncryptionByDefault>{default}"
+        rule += "</ApplyServerSideEncryptionByDefault>" + _el("BucketKeyEnabled", "false")
+        body = _xml_doc("ServerSideEncryptionConfiguration", rule + "</Rule>")
+        return 200, {"Content-Type": "application/xml"}, body
 
     # --- objects over the wire --------------------------------------------------------------
 
@@ -1502,14 +1605,25 @@ class S3:
         bucket, key = req.bucket or "", req.key or ""
         self._require_bucket(bucket)
         _check_version(req.query)
+        number = _part_number_param(req.query)
+        if number is not None and "range" in req.headers:
+            message = "Cannot specify both Range header and partNumber query parameter"
+            raise S3Error(400, "InvalidRequest", message)
         obj = self._find(bucket, key, read=with_body)
         if obj is None:
             raise _no_such_key(key)
         _read_preconditions(req.headers, obj)
-        span = _range(req.headers.get("range"), obj.size)
         headers = self._object_headers(obj, req)
         status, start, end = 200, 0, obj.size - 1
-        if span is not None:
+        if number is not None:
+            status, start, end = 206, *_part_span(obj, number)
+            if obj.part_sizes is not None:
+                headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes))
+            if end >= start:
+                headers["Content-Range"] = f"bytes {start}-{end}/{obj.size}"
+            elif obj.part_sizes is None:
+                status = 200  # an empty object has no byte range to answer with [inferred]
+        elif (span := _range(req.headers.get("range"), obj.size)) is not None:
             status, (start, end) = 206, span
             headers["Content-Range"] = f"bytes {start}-{end}/{obj.size}"
         elif req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
@@ -1536,15 +1650,44 @@ class S3:
         bucket, key = req.bucket or "", req.key or ""
         self._require_bucket(bucket)
         _check_version(req.query)
+        self._delete(bucket, key)
+        return 204, {}, b""
+
+    def _delete(self, bucket: str, key: str) -> None:
+        """Remove ``key`` if it exists (a key the sandbox could not store does not)."""
         try:
             path = self.object_path(bucket, key)
         except S3Error:
-            return 204, {}, b""
+            return
         if path.is_file():
             path.unlink(missing_ok=True)
             self._object_record(bucket, key).unlink(missing_ok=True)
             self._prune(bucket, path.parent)
-        return 204, {}, b""
+
+    def _op_DeleteObjects(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
+        """Delete up to 1000 keys: each is ``<Deleted>`` (a missing key too) or an ``<Error>``;
+        with ``<Quiet>true</Quiet>`` only the errors are listed."""
+        if "content-md5" not in req.headers and req.checksum is None:
+            message = "Missing required header for this request: Content-MD5 OR x-amz-checksum-*"
+            raise S3Error(400, "InvalidRequest", message)
+        bucket = req.bucket or ""
+        self._require_bucket(bucket)
+        objects, quiet = _delete_request(req.body)
+        inner = ""
+        for key, version in objects:
+            listed_version = _el("VersionId", version) if version is not None else ""
+            try:
+                _check_key(key)
+                _check_version({} if version is None else {"versionId": version})
+            except S3Error as error:
+                # The codes and messages DeleteObject would answer [inferred].
+                inner += "<Error>" + _el("Key", key) + listed_version + _el("Code", error.code)
+                inner += _el("Message", error.message or error.code) + "</Error>"
+                continue
+            self._delete(bucket, key)
+            if not quiet:
+                inner += "<Deleted>" + _el("Key", key) + listed_version + "</Deleted>"
+        return 200, {"Content-Type": "application/xml"}, _xml_doc("DeleteResult", inner)
 
     def _op_CopyObject(self, req: _Request) -> tuple[int, dict[str, str], bytes]:
         """CopyObject: the source's bytes under a new key; its metadata too (``COPY``, the
@@ -1784,8 +1927,10 @@ class S3:
         checksum: tuple[str, str] | None = None,
         checksum_type: str = "FULL_OBJECT",
         exclusive: bool = False,
+        part_sizes: Iterable[int] | None = None,
     ) -> _Object:
-        """Make the written temp file ``tmp`` the object ``key``, with its metadata record."""
+        """Make the written temp file ``tmp`` the object ``key``, with its metadata record
+        (``part_sizes``: the parts a multipart upload made it of)."""
         path = self.object_path(bucket, key)
         self._check_clash(bucket, key, path)
         stat = tmp.stat()
@@ -1801,6 +1946,7 @@ class S3:
             checksum=checksum,
             acl=acl,
             checksum_type=checksum_type,
+            part_sizes=tuple(part_sizes) if part_sizes is not None else None,
         )
         record = {
             "key": key,
@@ -1815,6 +1961,7 @@ class S3:
             "checksum": list(checksum) if checksum else None,
             "checksum_type": checksum_type,
             "acl": acl,
+            "part_sizes": list(obj.part_sizes) if obj.part_sizes is not None else None,
         }
         # The record is written before the object is placed: a disk that refuses it leaves
         # the previous object as it was.
@@ -1903,6 +2050,7 @@ class S3:
             acl=record["acl"],
             data=data,
             checksum_type=record.get("checksum_type", "FULL_OBJECT"),
+            part_sizes=tuple(record["part_sizes"]) if record.get("part_sizes") else None,
         )
 
     def _record_for(self, bucket: str, key: str, stat: os.stat_result) -> dict[str, Any] | None:
@@ -1970,8 +2118,12 @@ def _check_bucket_acl(acl: str | None, ownership: str) -> None:
     if acl not in _CANNED_ACLS | {"log-delivery-write"}:
         raise _invalid_argument("", "x-amz-acl", acl)
     if ownership == "BucketOwnerEnforced" and acl not in ("private", "bucket-owner-full-control"):
-        message = "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
-        raise S3Error(400, "InvalidBucketAclWithObjectOwnership", message)
+        raise S3Error(400, "InvalidBucketAclWithObjectOwnership", _ACL_WITH_ENFORCED)
+
+
+_ACL_WITH_ENFORCED = (
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+)
 
 
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -1999,6 +2151,101 @@ def _canned_grants(acl: str | None, owner_id: str) -> list[str]:
             who = f'<Grantee {_XSI} xsi:type="Group">{_el("URI", grantee)}</Grantee>'
         out.append(f"<Grant>{who}{_el('Permission', permission)}</Grant>")
     return out
+
+
+_LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+_CANNED_EXTRA["log-delivery-write"] = ((_LOG_DELIVERY, "WRITE"), (_LOG_DELIVERY, "READ_ACP"))
+# The grants a canned ACL stands for on a bucket: S3 ignores bucket-owner-read and
+# bucket-owner-full-control there (S3 User Guide, acl-overview "Canned ACL"); aws-exec-read's
+# EC2 grantee is not modelled, as for objects.
+_BUCKET_CANNED = {acl: acl for acl in _CANNED_ACLS | {"log-delivery-write"}} | {
+    "bucket-owner-read": "private",
+    "bucket-owner-full-control": "private",
+}
+
+
+def _ownership_rule(body: bytes) -> str:
+    """The ObjectOwnership of an ``OwnershipControls`` document (one rule, a known value)."""
+    root = _parse_xml(body)
+    rules = list(root)
+    if _local(root.tag) != "OwnershipControls" or len(rules) != 1:
+        raise _malformed_xml()
+    (rule,) = rules
+    settings = list(rule)
+    if _local(rule.tag) != "Rule" or len(settings) != 1:
+        raise _malformed_xml()
+    (setting,) = settings
+    value = (setting.text or "").strip()
+    if _local(setting.tag) != "ObjectOwnership" or value not in _OWNERSHIPS:
+        raise _malformed_xml()
+    return value
+
+
+_MAX_DELETE_KEYS = 1000
+# ObjectIdentifier members S3 takes for conditional deletes (ETag) and directory buckets.
+_CONDITIONAL_DELETE = ("ETag", "LastModifiedTime", "Size")
+
+
+def _delete_request(body: bytes) -> tuple[list[tuple[str, str | None]], bool]:
+    """The (key, version id) pairs and the Quiet flag of a DeleteObjects ``<Delete>`` body."""
+    root = _parse_xml(body)
+    if _local(root.tag) != "Delete":
+        raise _malformed_xml()
+    objects: list[tuple[str, str | None]] = []
+    quiet = False
+    for element in root:
+        name = _local(element.tag)
+        if name == "Quiet":
+            text = (element.text or "").strip().lower()
+            if text not in ("true", "false"):
+                raise _malformed_xml()
+            quiet = text == "true"
+            continue
+        if name != "Object":
+            raise _malformed_xml()
+        fields: dict[str, str] = {}
+        for child in element:
+            field = _local(child.tag)
+            if field in _CONDITIONAL_DELETE:
+                raise _not_implemented(f"{field} in the objects of S3 operation DeleteObjects")
+            if field not in ("Key", "VersionId") or field in fields:
+                raise _malformed_xml()
+            fields[field] = child.text or ""
+        if "Key" not in fields:
+            raise _malformed_xml()
+        objects.append((fields["Key"], fields.get("VersionId")))
+    if not 1 <= len(objects) <= _MAX_DELETE_KEYS:
+        raise _malformed_xml()
+    return objects, quiet
+
+
+def _part_number_param(query: Mapping[str, str]) -> int | None:
+    """The ``partNumber`` of a GetObject or HeadObject, or None."""
+    value = query.get("partNumber")
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{1,5}", value) or not 1 <= int(value) <= 10_000:
+        message = "Part number must be an integer between 1 and 10000, inclusive"
+        raise _invalid_argument(message, "partNumber", value)
+    return int(value)
+
+
+def _part_span(obj: _Object, number: int) -> tuple[int, int]:
+    """The inclusive byte range of part ``number``. An object stored in one piece is one part
+    (S3 answers partNumber=1 with all of it, as a 206 with its Content-Range [inferred from
+    the API reference's "effectively performs a 'ranged' GET"]); 416 InvalidPartNumber past
+    the last part."""
+    sizes = obj.part_sizes if obj.part_sizes is not None else (obj.size,)
+    if number > len(sizes):
+        raise S3Error(
+            416,
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            PartNumberRequested=str(number),
+            ActualPartCount=str(len(sizes)),
+        )
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1] - 1
 
 
 def _user_metadata(headers: Mapping[str, str]) -> dict[str, str]:

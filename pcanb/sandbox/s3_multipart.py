@@ -399,6 +399,7 @@ class MultipartUploads:
                 checksum=checksum,
                 checksum_type=upload.checksum_type or "FULL_OBJECT",
                 exclusive=exclusive,
+                part_sizes=[part.size for part in chosen],
             )
         finally:
             tmp.unlink(missing_ok=True)
