@@ -1338,3 +1338,15 @@ def test_the_date_header_is_the_real_clock(s3: S3, clock: Clock) -> None:
     _, headers, _ = s3.handle("GET", "/crl-bucket?list-type=2", {"Host": "h", **S3_SIGNED}, b"")
     served = email.utils.parsedate_to_datetime(headers["Date"])
     assert abs((served - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_presigned_url_with_a_content_type(s3: S3, connect: Callable[..., Any]) -> None:
+    """boto3's SigV2 presigner puts the signed Content-Type in the query: not a subresource."""
+    s3.create_bucket("crl-bucket")
+    client = connect("path")
+    url = client.generate_presigned_url(
+        "put_object", Params={"Bucket": "crl-bucket", "Key": "k", "ContentType": "text/plain"}
+    )
+    assert "content-type=text%2Fplain" in url
+    assert s3.handle("PUT", url, {"Content-Type": "text/plain"}, b"body")[0] == 200
+    assert client.head_object(Bucket="crl-bucket", Key="k")["ContentType"] == "text/plain"

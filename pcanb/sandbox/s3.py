@@ -424,7 +424,9 @@ def _parse_request(
         # A presigned URL carries the request's x-amz-* headers as query parameters
         # (SDKs "hoist" them: x-amz-acl, x-amz-meta-*, x-amz-checksum-*…); S3 takes them as the
         # headers they stand for.
-        for name in [n for n in params if n.lower().startswith("x-amz-")]:
+        # boto3's SigV2 presigner also puts the signed Content-Type and Content-MD5 there.
+        hoisted = [n for n in params if n.lower().startswith("x-amz-") or n in _SIGNED_CONTENT]
+        for name in hoisted:
             if name not in _SIGV4_QUERY_PARAMETERS and name != "X-Amz-Security-Token":
                 lowered.setdefault(name.lower(), params.pop(name))
     if credential is None and "X-Amz-Credential" in params:
@@ -694,6 +696,7 @@ def _is_anonymous(req: _Request) -> bool:
 
 _PRESIGNED_MAX_SECONDS = 604800  # SigV4 presigned URLs live at most a week
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_SIGNED_CONTENT = frozenset({"content-type", "content-md5"})
 _ALLOWED_SKEW_SECONDS = 15 * 60  # S3 takes request times up to 15 minutes ahead of its clock
 
 
