@@ -843,6 +843,10 @@ def test_a_stale_crl_is_not_evidence_and_staleness_is_judged_in_sandbox_time(ser
     verdict = pca.check_revocation(good)
     assert verdict.revoked is None
     assert "it is stale: its nextUpdate" in only_source(verdict)["detail"]
+    # ... while a stale CRL that verifies and lists a certificate still proves it revoked
+    listed = only_source(pca.check_revocation(revoked))
+    assert listed["revoked"] is True
+    assert "it is stale" in listed["detail"] and "a revocation is permanent" in listed["detail"]
     # a CRL the sandbox publishes now has its thisUpdate ahead of the wall clock: still good
     pca.sandbox.advance(days=30)
     assert x509.load_der_x509_crl(served_crl(pca, sub)).last_update_utc > datetime.now(UTC)

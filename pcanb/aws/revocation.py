@@ -320,9 +320,25 @@ def _crl_source(
     if note:
         said += f"; {note}"
     problems = crl_problems(crl_, certificate, issuer, at=now)
+    # A revocation is permanent (certificateHold aside): a CRL that verifies and lists the
+    # certificate proves it revoked even once stale; only "not listed" needs a current CRL. So
+    # such a CRL is judged once more as of its own thisUpdate.
+    if (
+        problems
+        and entry is not None
+        and not _held(entry)
+        and not crl_problems(crl_, certificate, issuer, at=crl_.this_update)
+    ):
+        said += f"; {'; '.join(problems)}, but a revocation is permanent"
+        return {"source": "CRL", "url": url, "revoked": True, "detail": said}
     if problems:
         return _unknown("CRL", url, _untrusted(said, problems))
     return {"source": "CRL", "url": url, "revoked": entry is not None, "detail": said}
+
+
+def _held(entry: dict[str, Any]) -> bool:
+    """Whether a CRL entry is a certificateHold, the one revocation that may be lifted."""
+    return str(entry.get("reason") or "").replace("_", "").lower() == "certificatehold"
 
 
 def _ocsp_source(
