@@ -324,3 +324,186 @@ def test_the_chain_card_keeps_inside_its_border(pca, tmp_path, width):
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
     assert 'data-overflow="0"' in dom, re.findall(r'data-overflow="[^"]*"', dom)
+
+
+# --- names that would be typeset as maths or reorder the text around them ----------------------
+
+#: A subject with markup, maths delimiters and a RIGHT-TO-LEFT OVERRIDE before "evil".
+TRICKY = "<b>x</b> & $x$ \u202eevil"
+DISPLAY_MATH = r"$$\frac{1}{2}$$"
+#: Every invisible character a name may hide: bidi controls, isolates, C0/C1, zero-width, BOM.
+INVISIBLE = "\u202e\u202d\u202a\u202b\u202c\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u00ad\ufeff\x00\x1b\x85\u2028"
+
+
+class _Isolation(HTMLParser):
+    """The text of each element, and whether it lies inside a ``<bdi>`` or isolate style."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.stack: list[bool] = [False]
+        self.runs: list[tuple[str, bool]] = []
+        self.roots: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if len(self.stack) == 1:
+            self.roots.append(attrs.get("class") or "")
+        isolated = tag == "bdi" or "unicode-bidi:isolate" in (attrs.get("style") or "")
+        if tag not in ("br", "col", "hr", "img", "input", "meta", "wbr"):
+            self.stack.append(self.stack[-1] or isolated)
+
+    def handle_endtag(self, tag):
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.runs.append((data, self.stack[-1]))
+
+    def isolated(self, needle: str) -> bool:
+        """Each run of text containing ``needle`` is isolated."""
+        found = [inside for text, inside in self.runs if needle in text]
+        return bool(found) and all(found)
+
+
+@pytest.fixture(scope="module")
+def tricky():
+    root_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    root = _cert(DISPLAY_MATH, root_key, ca=True, days=(-1, 3650))
+    leaf = _cert(TRICKY, leaf_key, (root, root_key), sans=[x509.DNSName("evil.example")])
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(_name(TRICKY))
+        .sign(leaf_key, hashes.SHA256())
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root.x509.subject)
+        .last_update(NOW)
+        .next_update(NOW + timedelta(days=1))
+        .sign(root_key, hashes.SHA256())
+    )
+    return {"root": root, "leaf": leaf, "csr": Csr(csr), "crl": Crl(crl)}
+
+
+def _every_card(tricky) -> dict[str, str]:
+    from pcanb.ui.reprs import authority_card, issued_certificate_card
+
+    leaf, root = tricky["leaf"], tricky["root"]
+    authority = types.SimpleNamespace(
+        arn="arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x", type="ROOT",
+        status="ACTIVE", common_name=DISPLAY_MATH, ca_id="x", certificate=root, csr=None,
+    )  # fmt: skip
+    return {
+        "certificate": certificate_card(leaf, now=NOW),
+        "root": certificate_card(root, now=NOW),
+        "csr": csr_card(tricky["csr"]),
+        "chain": chain_card(CertificateChain([leaf, root]), now=NOW),
+        "problem chain": chain_card(CertificateChain([root, leaf]), now=NOW),
+        "crl": crl_card(tricky["crl"], now=NOW),
+        "authority": authority_card(authority),
+        "issued": issued_certificate_card(_Issued(leaf, root)),
+    }
+
+
+class _Issued:
+    """What issued_certificate_card reads of an IssuedCertificate."""
+
+    def __init__(self, leaf: Certificate, root: Certificate) -> None:
+        self._leaf = leaf
+        self.arn = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x/certificate/1"
+        self.private_key = None
+        self.chain = CertificateChain([root])
+        self.full_chain = CertificateChain([leaf, root])
+
+    def __getattr__(self, name):
+        return getattr(self._leaf, name)
+
+
+def test_every_card_root_tells_mathjax_to_leave_it_alone(tricky):
+    for kind, markup in _every_card(tricky).items():
+        parsed = _Isolation(markup)
+        assert len(parsed.roots) == 1, kind
+        classes = parsed.roots[0].split()
+        assert {"tex2jax_ignore", "mathjax_ignore"} <= set(classes), (kind, classes)
+
+
+def test_untrusted_names_are_isolated_and_their_controls_shown(tricky):
+    cards = _every_card(tricky)
+    for kind, markup in cards.items():
+        assert_inert(markup)
+        assert "\u202e" not in markup, kind  # never the control itself
+        parsed = _Isolation(markup)
+        for needle in ("$x$", "evil", DISPLAY_MATH):
+            if any(needle in text for text, _ in parsed.runs):
+                assert parsed.isolated(needle), (kind, needle)
+    leaf = _Isolation(cards["certificate"])
+    assert leaf.isolated("DNS:evil.example")
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; $x$ " in cards["certificate"]
+    control = re.search(
+        r'<span class="pcanb-control"[^>]*>\\u202e</span>evil', cards["certificate"]
+    )
+    assert control, "U+202E is shown as \\u202e, in its own style"
+    assert 'title="U+202E RIGHT-TO-LEFT OVERRIDE"' in control.group(0)
+    # The tooltip of a chain row (an attribute: no markup) spells the control out too.
+    assert re.search(r'title="[^"]*\$x\$ \\u202eevil', cards["chain"])
+
+
+def test_every_invisible_character_is_shown_as_its_escape():
+    markup = escape(f"a{INVISIBLE}b")
+    assert not any(c in markup for c in INVISIBLE)
+    codes = re.findall(r'class="pcanb-control"[^>]*>(\\u[0-9a-f]{4})</span>', markup)
+    assert codes == [f"\\u{ord(c):04x}" for c in INVISIBLE]
+    assert escape("\U000e0041") == Html(
+        '<span class="pcanb-control" title="U+E0041 TAG LATIN CAPITAL LETTER A" '
+        + re.search(r'style="[^"]*"', markup).group(0)
+        + ">\\U000e0041</span>"
+    )
+    assert escape("plain $x$ café, 名前, שלום") == "plain $x$ café, 名前, שלום"  # untouched
+    assert h("span", title="a\u202eb\u200b") == '<span title="a\\u202eb\\u200b"></span>'
+
+
+_ORDER = """<html><body style="margin:10px">{cards}<script>
+function box(root, needle) {{
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
+    const at = node.data.indexOf(needle);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + needle.length);
+    return range.getBoundingClientRect();
+  }}
+  return null;
+}}
+const out = [];
+for (const card of document.querySelectorAll('.pcanb-card')) {{
+  const title = card.firstElementChild;
+  const pill = title.querySelector('span[style*="border-radius:10px"]').getBoundingClientRect();
+  const row = [...card.querySelectorAll('tr')].find(r => r.textContent.startsWith('Subject'));
+  const start = box(title, '<b>'), evil = box(title, 'evil');
+  const subjectEvil = box(row, 'evil'), subjectAfter = box(row, ',O=');
+  out.push([start.left < evil.left, evil.right <= pill.left,
+            subjectEvil.right <= subjectAfter.left].join(','));
+}}
+document.body.setAttribute('data-order', out.join(';'));
+</script></body></html>"""
+
+
+def test_a_right_to_left_override_does_not_reorder_the_card_in_a_browser(tricky, tmp_path):
+    """In Chromium, "evil" stays after the name's start and before the validity pill in the
+    title, and before ",O=" in the Subject row: a control in a name reorders nothing."""
+    page = tmp_path / "order.html"
+    cards = certificate_card(tricky["leaf"], now=NOW) + csr_card(tricky["csr"])
+    page.write_text(_ORDER.format(cards=cards), encoding="utf-8")
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=900,800",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert 'data-order="true,true,true;true,true,true"' in dom, re.findall(
+        r'data-order="[^"]*"', dom
+    )

@@ -456,3 +456,80 @@ def test_texts_the_caller_put_on_the_axes_keep_mathtext(report):
     mine = ax.text(0, 0, "$x^2$")
     charts.audit_timeline(report, ax=ax)
     assert mine.get_parse_math() is True
+
+
+# -- labels and empty charts a person can read ----------------------------------------------------
+
+
+def test_a_count_label_past_the_edge_is_dark_off_the_bar_and_white_on_it():
+    """A group whose median bar stops short of the right edge while its whisker runs off it
+    has its "n →" label on the white background: dark there, white only on a bar."""
+    now = pd.Timestamp("2026-11-28T12:00Z")
+    ends = [*range(-20, 30, 3), *range(40, 396, 12), 420, 430, *range(700, 860, 10)]
+    frame = pd.DataFrame({
+        "common_name": [f"h{i}" for i in range(len(ends))],
+        "not_before": now - pd.Timedelta(days=60),
+        "not_after": [now + pd.Timedelta(days=d) for d in ends],
+    })  # fmt: skip
+    ax = charts.validity(frame, now=now, max_bars=8)
+    right = ax.get_xlim()[1]
+    ends_at = {
+        round(r.get_y() + r.get_height() / 2): r.get_x() + r.get_width()
+        for r in ax.patches
+        if r.get_height() == pytest.approx(0.68)
+    }
+    edge = [t for t in ax.texts if t.get_text().endswith("→")]
+    assert len(edge) >= 3
+    seen = set()
+    for label in edge:
+        on_bar = ends_at[round(label.xy[1])] >= right
+        seen.add(on_bar)
+        assert to_hex(label.get_color()) == ("#ffffff" if on_bar else "#222222"), label
+        if not on_bar:  # on a light box, readable across the bar's end too
+            assert label.get_bbox_patch() is not None
+            assert to_hex(label.get_bbox_patch().get_facecolor()) == "#ffffff"
+    assert seen == {True, False}  # both cases drawn
+    OUT.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(OUT / "validity-edge-labels.png", dpi=100)
+
+
+def _visible_texts(ax):
+    return [t.get_text() for t in ax.texts if t.get_visible() and t.get_text()]
+
+
+def test_an_empty_report_draws_a_message_and_no_1970_axis(report):
+    empty = report.iloc[0:0]
+    ax = charts.audit_timeline(empty)
+    assert "no certificates issued or revoked in this report" in _visible_texts(ax)
+    assert "▲ issued" not in _visible_texts(ax) and "▼ revoked" not in _visible_texts(ax)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()] + [ax.xaxis.get_offset_text().get_text()]
+    assert not any("1970" in t or "Jan-01" in t for t in ticks), ticks
+    assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+    assert ax.get_legend() is None
+    marked = charts.audit_timeline(empty, marks={"incident": "2026-03-12T09:00Z"})
+    left, right = marked.get_xlim()
+    assert left < x_of("2026-03-12T09:00Z") < right  # the period asked about, not 1970
+    assert "incident" in _visible_texts(marked)
+    OUT.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(OUT / "timeline-empty.png", dpi=100)
+    marked.figure.savefig(OUT / "timeline-empty-marked.png", dpi=100)
+
+
+def test_empty_expiry_charts_say_there_is_nothing(report):
+    empty = report.iloc[0:0]
+    validity = charts.validity(empty, now=NOW)
+    histogram = charts.expiry_histogram(empty, now=NOW)
+    for ax in (validity, histogram):
+        assert "no certificates to show" in _visible_texts(ax)
+        assert list(ax.get_yticks()) == []
+        left, right = ax.get_xlim()
+        assert left < x_of(NOW) < right  # around now, not 1970
+    fig = charts.expiry(empty, now=NOW)
+    upper, lower = fig.axes
+    assert "no certificates to show" in _visible_texts(upper)
+    assert "no certificates to show" not in _visible_texts(lower)  # said once
+    assert list(lower.get_yticks()) == []
+    OUT.mkdir(parents=True, exist_ok=True)
+    fig.savefig(OUT / "expiry-empty.png", dpi=100)
+    histogram.figure.savefig(OUT / "expiry-histogram-empty.png", dpi=100)

@@ -8,12 +8,14 @@ from typing import Any
 
 from cryptography.x509.oid import NameOID
 
-from pcanb.ui.html import Html, h, table
+from pcanb.ui.html import Html, h, isolate, table
 from pcanb.x509.chain import verify_chain
 from pcanb.x509.decode import Certificate, CertificateChain, Crl, Csr
 
 __all__ = [
+    "CARD_CLASS",
     "FORMATTERS",
+    "NO_MATH",
     "certificate_card",
     "chain_card",
     "crl_card",
@@ -35,6 +37,12 @@ _CARD = (
     "background:transparent;font-family:var(--jp-ui-font-family,system-ui,sans-serif);"
     "font-size:13px;line-height:1.45;"
 )
+#: On the root element of every card and wrapper: the classes MathJax skips (``tex2jax_ignore``
+#: for MathJax 2, ``mathjax_ignore`` for 3, as in JupyterLab), so a ``$x$`` in a subject is shown
+#: as written, never typeset as maths.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+#: The class of every card's root element.
+CARD_CLASS = f"pcanb-card {NO_MATH}"
 #: The font every card and wrapper uses (JupyterLab's UI font when there is one).
 FONT = "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.45;"
 _TITLE = "font-weight:600;font-size:14px;margin-bottom:6px;"
@@ -137,9 +145,9 @@ def _basic_constraints(cert: Certificate) -> str | None:
 def _card(title: object, pills: list[Html], *body: object) -> Html:
     return h(
         "div",
-        h("div", h("span", title), pills, style=_TITLE),
+        h("div", isolate(title), pills, style=_TITLE),
         *body,
-        class_="pcanb-card",
+        class_=CARD_CLASS,
         style=_CARD,
     )
 
@@ -226,7 +234,7 @@ def _chain_row(index: int, cert: Certificate, last: int, now: datetime | None) -
         h(
             "td",
             arrow,
-            h("span", cert.common_name or cert.subject, title=cert.subject),
+            h("bdi", cert.common_name or cert.subject, title=cert.subject),
             details,
             style=f"{cell}padding-left:{index * 16}px;overflow-wrap:break-word;",
         ),
@@ -254,7 +262,7 @@ def chain_card(chain: CertificateChain, *, now: datetime | None = None) -> Html:
         h("table", h("tbody", rows), style="border-collapse:collapse;background:transparent;")
     ]
     if problems:
-        body.append(h("ul", [h("li", p) for p in problems], style="margin:6px 0 0 0;"))
+        body.append(h("ul", [h("li", isolate(p)) for p in problems], style="margin:6px 0 0 0;"))
     return _card(title, pills, *body)
 
 
@@ -284,7 +292,8 @@ def crl_card(crl: Crl, *, now: datetime | None = None) -> Html:
             ("Signature", _signature(crl)),
         ]
     )
-    return _card(f"CRL · {_crl_name(crl)}", pills, table(rows), _entries_table(crl))
+    title = Html(f"CRL · {isolate(_crl_name(crl))}")
+    return _card(title, pills, table(rows), _entries_table(crl))
 
 
 def _crl_name(crl: Crl) -> str:

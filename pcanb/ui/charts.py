@@ -298,6 +298,9 @@ def audit_timeline(
         raise PcanbError("top must be at least 1")
     issued, revoked, freq = _counts(report, freq, by)
     ax = _new_axes(ax, (10, 4.2))
+    if issued.empty and revoked.empty:
+        _empty_timeline(ax, freq, by, marks, title)
+        return ax
     width = _PERIOD_DAYS[freq] * 0.85
     if not issued.empty:
         wide = _wide(issued, top)
@@ -328,15 +331,37 @@ def audit_timeline(
             text, (1.0, 0), xycoords=("axes fraction", "data"), xytext=(4, offset),
             textcoords="offset points", ha="left", va=va, fontsize=8, color="#444444",
         )  # fmt: skip
-    if title is None:
-        split = f", by {by.replace('_', ' ')}" if by else ""
-        title = f"Certificates issued and revoked per {freq}{split}"
-    ax.set_title(title, fontsize=11, loc="left")
-    if issued.empty and revoked.empty:
-        ax.text(0.5, 0.5, "no certificates in this report", transform=ax.transAxes, ha="center")
-    else:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ax.set_title(_timeline_title(freq, by) if title is None else title, fontsize=11, loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
     return ax
+
+
+def _timeline_title(freq: str, by: str | None) -> str:
+    split = f", by {by.replace('_', ' ')}" if by else ""
+    return f"Certificates issued and revoked per {freq}{split}"
+
+
+def _empty_timeline(
+    ax: Axes,
+    freq: str,
+    by: str | None,
+    marks: Mapping[str, Any] | Sequence[Any] | None,
+    title: str | None,
+) -> None:
+    """A report with no issuance or revocation: says so, with no time axis to misread (an
+    empty axis would start at 1970); the ``marks`` asked for, if any, keep theirs."""
+    _marks(ax, marks)
+    _style(ax)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    if marks:
+        xs = [line.get_xdata()[0] for line in ax.get_lines()]
+        ax.set_xlim(min(xs) - _PERIOD_DAYS[freq], max(xs) + _PERIOD_DAYS[freq])
+        _dates(ax)
+    else:
+        ax.set_xticks([])
+    ax.set_title(_timeline_title(freq, by) if title is None else title, fontsize=11, loc="left")
+    _message(ax, "no certificates issued or revoked in this report")
 
 
 # -- expiry ---------------------------------------------------------------------------------------
@@ -424,6 +449,10 @@ def time_window(first: float, last: float, now: pd.Timestamp) -> tuple[float, fl
     return left - 0.01 * span, right + 0.05 * span  # room at the right for the labels
 
 
+#: The light box under a dark label that may straddle a bar's end.
+_LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
+
+
 def _draw_validity(
     ax: Axes,
     bars: pd.DataFrame,
@@ -456,6 +485,9 @@ def _draw_validity(
             days = row.high - now_x
             note = "expired" if days < 0 else f"{days:,.0f} d"
         if row.high > right:  # runs past the window: say so at its edge
+            # White on the bar when the bar itself reaches the edge; else the label lies on
+            # the whisker (or across the bar's end): dark, on a light box, readable on both.
+            on_bar = row.end >= right
             ax.annotate(
                 f"{note} →",
                 (right, yi),
@@ -464,9 +496,10 @@ def _draw_validity(
                 ha="right",
                 va="center",
                 fontsize=7,
-                color="white",
+                color="white" if on_bar else "#222222",
                 weight="bold",
                 zorder=6,
+                bbox=None if on_bar else _LABEL_BOX,
             )
         else:
             ax.annotate(
@@ -512,7 +545,7 @@ def _draw_validity(
         if first is not None:
             ax.add_artist(first)
     if not total:
-        ax.text(0.5, 0.5, "nothing to show", transform=ax.transAxes, ha="center")
+        _nothing(ax, "no certificates to show")
 
 
 def _validity_height(bars: int) -> float:
@@ -614,7 +647,25 @@ def _histogram(
             title_fontsize=8,
         )  # fmt: skip
     ax.set_title(title or "Certificates expiring per week", fontsize=11, loc="left")
+    if weekly.empty:  # under the validity chart, that one says it
+        _nothing(ax, None if window else "no certificates to show")
     return ax
+
+
+def _nothing(ax: Axes, text: str | None) -> None:
+    """An empty expiry chart: no count axis, and ``text`` in the middle."""
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    if text:
+        _message(ax, text)
+
+
+def _message(ax: Axes, text: str) -> None:
+    """``text`` in the middle of an empty chart, on white over any line drawn there."""
+    ax.text(
+        0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+        color="#444444", zorder=7, bbox={"facecolor": "white", "linewidth": 0, "pad": 4},
+    )  # fmt: skip
 
 
 @_draws

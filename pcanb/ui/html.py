@@ -1,12 +1,29 @@
-"""Escape-by-default HTML: every piece of text is escaped unless it is already :class:`Html`."""
+"""Escape-by-default HTML: every piece of text is escaped unless it is already :class:`Html`.
+
+Escaped text also shows its invisible characters: a bidi control (U+202E RIGHT-TO-LEFT
+OVERRIDE…), a C0/C1 control, a zero-width or other format character, a line separator is
+drawn as its ``\\u202e`` escape in a marked style, so a name cannot reorder or hide what is
+around it. :func:`isolate` keeps a value's own direction from reordering its neighbours.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["Html", "escape", "h", "table"]
+__all__ = ["CONTROL_CLASS", "Html", "escape", "h", "isolate", "table", "visible"]
+
+#: Unicode categories drawn as escapes: controls, format characters (bidi controls, zero-width
+#: characters), lone surrogates, line and paragraph separators.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: The class of the ``<span>`` that shows an invisible character as its escape.
+CONTROL_CLASS = "pcanb-control"
+_CONTROL_STYLE = (
+    "font-family:var(--jp-code-font-family,monospace);font-size:.9em;padding:0 2px;"
+    "border-radius:3px;color:#b2182b;background:rgba(218,54,51,.12);unicode-bidi:isolate;"
+)
 
 _TAG_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _VOID = frozenset({"br", "col", "hr", "img", "input", "meta", "wbr"})
@@ -18,11 +35,45 @@ class Html(str):
     __slots__ = ()
 
 
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in _HIDDEN
+
+
+def _code(char: str) -> str:
+    point = ord(char)
+    return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each invisible character replaced by its escape (``\\u202e``), as plain
+    text: for attribute values, where no markup can mark it."""
+    if text.isprintable():
+        return text
+    return "".join(_code(c) if _hidden(c) else c for c in text)
+
+
+def _control(char: str) -> str:
+    name = unicodedata.name(char, "control character")
+    title = html.escape(f"U+{ord(char):04X} {name}", quote=True)
+    attributes = f'class="{CONTROL_CLASS}" title="{title}" style="{_CONTROL_STYLE}"'
+    return f"<span {attributes}>{_code(char)}</span>"
+
+
 def escape(value: object) -> Html:
-    """``value`` as HTML text: :class:`Html` passes through, anything else is escaped."""
+    """``value`` as HTML text: :class:`Html` passes through, anything else is escaped, and its
+    invisible characters (bidi controls, C0/C1 controls, zero-width…) are shown as escapes."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape(str(value), quote=True))
+    text = str(value)
+    if text.isprintable():  # the usual case: nothing hidden
+        return Html(html.escape(text, quote=True))
+    return Html("".join(_control(c) if _hidden(c) else html.escape(c, quote=True) for c in text))
+
+
+def isolate(value: object) -> Html:
+    """``value`` escaped, in a ``<bdi>``: its own writing direction (a Hebrew or Arabic name)
+    stays inside and does not reorder the text around it."""
+    return h("bdi", value)
 
 
 def _children(children: Iterable[object]) -> Iterable[Html]:
@@ -39,7 +90,7 @@ def _attribute(name: str, value: object) -> str:
     name = name.rstrip("_").replace("_", "-")
     if value is True:
         return f" {name}"
-    return f' {name}="{html.escape(str(value), quote=True)}"'
+    return f' {name}="{html.escape(visible(str(value)), quote=True)}"'
 
 
 def h(tag: str, *children: object, **attrs: object) -> Html:
@@ -67,13 +118,14 @@ _VALUE_STYLE = "text-align:left;vertical-align:top;padding:2px 0;word-break:brea
 
 def _cell_value(value: object) -> object:
     if isinstance(value, list | tuple):
-        items = [escape(v) for v in value]
+        items = [isolate(v) for v in value]
         return [item if i == 0 else [h("br"), item] for i, item in enumerate(items)]
-    return "—" if value is None else value
+    return "—" if value is None else isolate(value)
 
 
 def table(rows: list[tuple[str, object]], **attrs: object) -> Html:
-    """A two-column label/value table; list values go one item per line, ``None`` shows "—"."""
+    """A two-column label/value table; list values go one item per line, ``None`` shows "—";
+    each value is isolated (:func:`isolate`)."""
     body = [
         h(
             "tr",

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from pcanb.ui import cards
-from pcanb.ui.html import escape, h, table
+from pcanb.ui.html import escape, h, isolate, table
 
 
 def authority_card(ca: Any) -> str:
     """A certificate authority handle: ARN, status, then its certificate's card."""
     rows = [("ARN", ca.arn), ("Type", ca.type), ("Status", ca.status)]
     parts = [
-        h("div", h("strong", ca.common_name or ca.ca_id), style="font-size:1.1em;margin-bottom:4px")
+        h(
+            "div",
+            h("strong", isolate(ca.common_name or ca.ca_id)),
+            style="font-size:1.1em;margin-bottom:4px",
+        )
     ]
     parts.append(table(rows))
     if ca.certificate is not None:
@@ -22,6 +26,7 @@ def authority_card(ca: Any) -> str:
     return h(
         "div",
         *parts,
+        class_=cards.NO_MATH,
         style=f"border:1px solid #8888;border-radius:6px;padding:8px;max-width:60em;{cards.FONT}",
     )
 
@@ -42,7 +47,7 @@ def issued_certificate_card(cert: Any) -> str:
     parts.append(cards.certificate_card(cert))
     if len(cert.chain):
         parts.append(cards.chain_card(cert.full_chain))
-    return h("div", *parts, style=cards.FONT)
+    return h("div", *parts, class_=cards.NO_MATH, style=cards.FONT)
 
 
 def register(ip: Any = None) -> bool:
