@@ -270,8 +270,12 @@ def _freshness_pill(crl: Crl, now: datetime | None) -> Html | None:
 
 
 def crl_card(crl: Crl, *, now: datetime | None = None) -> Html:
-    """A card for a CRL: issuer, update times, and the first revoked certificates."""
+    """A card for a CRL: issuer, update times, the first revoked certificates, and the problems
+    that make it unbelievable (``crl.problems``, found when a session read it)."""
+    problems = crl.problems
     pills = [p for p in (_freshness_pill(crl, now),) if p is not None]
+    if problems:
+        pills.insert(0, pill(f"cannot be believed: {_plural(len(problems), 'problem')}", "bad"))
     pills.append(pill(f"{len(crl)} revoked"))
     rows = _present(
         [
@@ -284,7 +288,10 @@ def crl_card(crl: Crl, *, now: datetime | None = None) -> Html:
             ("Signature", _signature(crl)),
         ]
     )
-    return _card(f"CRL · {_crl_name(crl)}", pills, table(rows), _entries_table(crl))
+    listed = (
+        h("ul", [h("li", p) for p in problems], style="margin:6px 0 0 0;") if problems else None
+    )
+    return _card(f"CRL · {_crl_name(crl)}", pills, table(rows), listed, _entries_table(crl))
 
 
 def _crl_name(crl: Crl) -> str:

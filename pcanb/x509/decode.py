@@ -1049,9 +1049,31 @@ class Crl(_Decoded[x509.CertificateRevocationList]):
             {"serial_hex": "string", "revocation_date": "datetime64[us, UTC]", "reason": "string"}
         )
 
-    def is_revoked(self, serial: int) -> bool:
-        """True when the CRL lists ``serial``."""
+    @property
+    def problems(self) -> list[str]:
+        """Why this CRL cannot be believed, as found when a session read it (``pca.crl(ca)``
+        checks issuer, signature and currency against the CA at the session's now); empty when
+        it can, or when nothing checked it (a CRL decoded with :meth:`load`)."""
+        return list(self.__dict__.get("_problems", ()))
+
+    def with_problems(self, problems: Iterable[str]) -> Crl:
+        """The same CRL carrying ``problems`` (see :attr:`problems`); sessions use it."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["_problems"] = tuple(problems)
+        return copy
+
+    def lists(self, serial: int) -> bool:
+        """True when the CRL lists ``serial``, whether or not the CRL can be believed."""
         return self._x509.get_revoked_certificate_by_serial_number(serial) is not None
+
+    def is_revoked(self, serial: int) -> bool | None:
+        """True when the CRL lists ``serial``, False when it does not, and ``None`` (unknown)
+        when the CRL has :attr:`problems`: a CRL that cannot be believed says neither.
+        :meth:`lists` answers what it lists regardless."""
+        if self.__dict__.get("_problems"):
+            return None
+        return self.lists(serial)
 
     def is_signature_valid(self, issuer: Certificate) -> bool:
         """True when ``issuer``'s public key verifies the CRL's signature."""
