@@ -54,9 +54,17 @@ def _serial_text(serial: Any) -> str:
 
 def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any = None) -> None:
     """Revoke a certificate given as an issued certificate, a certificate ARN, or a decoded
-    certificate or its PEM text (revoked at ``ca=``, else at the session's CA that issued it)."""
+    certificate or its PEM/DER (revoked at ``ca=``, else at the session's CA that issued it).
+
+    A root CA's own self-signed certificate cannot be revoked (AWS answers
+    InvalidRequestException): a PcanbError says to disable and delete the CA instead.
+    """
+    if isinstance(certificate, Arn):
+        certificate = str(certificate)
     if isinstance(certificate, str) and "-----BEGIN" in certificate[:4096]:
         certificate = Certificate.from_pem(certificate)
+    elif isinstance(certificate, bytes | bytearray | memoryview):
+        certificate = Certificate.load(certificate)
     if isinstance(certificate, str):
         try:
             parsed = Arn.parse(certificate.strip())
@@ -68,7 +76,21 @@ def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any =
         if parsed.serial_hex is None:
             raise PcanbError("pass a certificate ARN (…/certificate/<serial>), not a CA ARN")
         authority, serial = parsed.ca_arn, parsed.serial_hex
+    elif not isinstance(certificate, Certificate):
+        raise PcanbError(
+            "revoke() takes the certificate to revoke: an IssuedCertificate (what pca.issue "
+            "returned), a decoded Certificate, its PEM text or PEM/DER bytes, or its certificate "
+            f"ARN; got {type(certificate).__name__}"
+        )
     else:
+        if _self_signed_ca(certificate):
+            raise PcanbError(
+                f"{certificate.common_name or certificate.subject!r} is a root CA's own "
+                "self-signed certificate, which cannot be revoked (AWS answers "
+                "InvalidRequestException); to retire the root, disable it "
+                "(pca.update_certificate_authority(ca, status='DISABLED')) and delete it "
+                "(pca.delete_certificate_authority(ca))"
+            )
         authority = ca_arn(ca) if ca is not None else getattr(certificate, "ca_arn", None)
         if authority is None and isinstance(certificate, Certificate):
             authority = issuing_ca(pca, certificate)
@@ -76,6 +98,14 @@ def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any =
             raise PcanbError("which CA issued this certificate? pass ca=<the issuing CA>")
         serial = serial_to_aws(certificate.serial)
     revoke_certificate(pca, authority, serial, reason)
+
+
+def _self_signed_ca(certificate: Certificate) -> bool:
+    return (
+        certificate.is_ca
+        and certificate.x509.subject == certificate.x509.issuer
+        and certificate.signature_check(certificate) is True
+    )
 
 
 def _crl_location(pca: Pca, authority: str) -> tuple[str, str]:
