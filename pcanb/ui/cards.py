@@ -103,7 +103,8 @@ def validity_pill(cert: Certificate, now: datetime | None = None) -> Html:
     if moment < cert.not_before:
         return pill("not yet valid", "warn")
     if moment > cert.not_after:
-        return pill(f"expired {_days(-cert.days_to_expiry(moment))} ago", "bad")
+        ago = -cert.days_to_expiry(moment)
+        return pill(f"expired {_days(ago)} ago" if ago else "expired less than a day ago", "bad")
     days = cert.days_to_expiry(moment)
     if days == 0:
         return pill("expires today", "warn")

@@ -454,7 +454,7 @@ def _draw_validity(
             note = f"{row.count:,}"
         else:
             days = row.high - now_x
-            note = "expired" if days < 0 else f"{days:,.0f} d"
+            note = "expired" if days < 0 else f"{int(days):,} d"
         if row.high > right:  # runs past the window: say so at its edge
             ax.annotate(
                 f"{note} →",
@@ -704,7 +704,7 @@ def _node_text(row: Mapping[str, Any], now: pd.Timestamp) -> str:
     not_after = row.get("not_after")
     if not_after is not None and not pd.isna(not_after):
         days = (pd.Timestamp(not_after) - now).total_seconds() / 86400
-        when = f"{days:,.0f} d" if days >= 0 else "expired"
+        when = f"{int(days):,} d" if days >= 0 else "expired"
         lines.append(f"expires {pd.Timestamp(not_after):%Y-%m-%d} ({when})")
     cost = row.get("monthly_cost_usd")
     if cost is not None and not pd.isna(cost):

@@ -170,6 +170,15 @@ def _utc(when: datetime | None) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def whole_days(delta: timedelta) -> int:
+    """The whole days in ``delta``, truncated toward zero (2 days 23 hours → 2, minus 2 days
+    3 hours → -2): how every ``days_to_expiry`` in pcanb counts (a ``pandas.Timedelta`` will
+    do)."""
+    micro = delta // timedelta(microseconds=1)
+    days = abs(micro) // 86_400_000_000
+    return days if micro >= 0 else -days
+
+
 _GENERAL_NAME_PREFIXES: dict[type, str] = {
     x509.DNSName: "DNS:",
     x509.IPAddress: "IP:",
@@ -756,10 +765,10 @@ class Certificate(_Decoded[x509.Certificate]):
         return True
 
     def days_to_expiry(self, now: datetime | None = None) -> int:
-        """Whole days from ``now`` (default: :meth:`now`) until notAfter; negative once expired."""
-        return (self.not_after - (_utc(now) if now is not None else self.now())) // timedelta(
-            days=1
-        )
+        """Whole days from ``now`` (default: :meth:`now`) until notAfter, truncated toward zero
+        (:func:`whole_days`: 2.9 days left is 2, expired 2.1 days ago is -2); negative once
+        expired a whole day."""
+        return whole_days(self.not_after - (_utc(now) if now is not None else self.now()))
 
     def is_valid_at(self, when: datetime | None = None) -> bool:
         """True when ``when`` (default: :meth:`now`; naive means UTC) lies within
