@@ -537,9 +537,10 @@ def validity(
     rows, certificates are grouped by when they expire (week, month, quarter or year: the finest
     that keeps to ``max_bars``, a bucket split where it crosses a band): a thick bar from the
     group's median notBefore to its median notAfter, a thin line over its full range, and the
-    count. ``now`` defaults to the real clock (pass ``pca.now()`` on a sandbox).
+    count. ``now`` defaults to the time the session recorded on the frame
+    (``tables.NOW_ATTR``), else the real clock.
     """
-    moment, bands = as_utc(now), tuple(bands)
+    moment, bands = as_utc(now, frame), tuple(bands)
     bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
     ax = _new_axes(ax, (10, _validity_height(len(bars))))
     total = int(bars["count"].sum())
@@ -562,7 +563,7 @@ def expiry_histogram(
     The time axis stops a year after now (or at twice the history shown); how many
     certificates expire later is written at the right edge.
     """
-    return _histogram(frame, as_utc(now), tuple(bands), include_revoked, title, ax, None)
+    return _histogram(frame, as_utc(now, frame), tuple(bands), include_revoked, title, ax, None)
 
 
 def _histogram(
@@ -633,7 +634,7 @@ def expiry(
     panels are :func:`validity` and :func:`expiry_histogram`, which can be drawn alone; the
     histogram shares the validity chart's legend.
     """
-    moment, bands = as_utc(now), tuple(bands)
+    moment, bands = as_utc(now, frame), tuple(bands)
     bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
     if ax is None:
         import matplotlib.pyplot as plt
@@ -725,7 +726,7 @@ def hierarchy(
     ``source`` is a session (``pca``, whose ``hierarchy()`` is called) or the frame it returns.
     Each node shows the CA's name, status and usage mode, key algorithm, expiry and monthly
     cost; its border turns orange or red as expiry nears. ``now`` defaults to the session's
-    clock for a session, else the real one.
+    clock (for a session, or the time it recorded on its frame), else the real one.
     """
     if isinstance(source, pd.DataFrame):
         frame = source
@@ -737,7 +738,7 @@ def hierarchy(
     for column in ("ca_id", "parent_ca_id", "status"):
         if column not in frame.columns:
             raise PcanbError(f"the frame has no {column} column: pass pca.hierarchy()")
-    moment = as_utc(now)
+    moment = as_utc(now, frame)
     place = _tree_layout(frame)
     width = max((x for x, _ in place.values()), default=0.0) + 1
     depth = -min((y for _, y in place.values()), default=0.0) + 1
