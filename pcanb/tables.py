@@ -64,6 +64,21 @@ FINDING_COLUMNS = _cols(
     "detail:string remediation:string reference:string"
 )
 #: Finding severities, least to most serious (``frame.severity >= "MEDIUM"`` selects the rest).
+#: ``frame.attrs`` key of the time a session made the frame at (``pca.now()``: sandbox time
+#: offline), a tz-aware UTC ``pandas.Timestamp``. Analyses and charts that take ``now=None``
+#: judge the frame at it (else at the wall clock). pandas keeps ``attrs`` through selection,
+#: ``assign``, ``copy`` and ``sort_values``, and through ``concat`` only when every input has
+#: the same attrs; ``merge`` and frames built anew drop them: pass ``now=pca.now()`` then.
+NOW_ATTR = "pcanb.now"
+
+
+def session_now(frame: Any) -> pd.Timestamp | None:
+    """The :data:`NOW_ATTR` a session recorded on ``frame``, or ``None``."""
+    attrs = getattr(frame, "attrs", None)
+    stamp = attrs.get(NOW_ATTR) if isinstance(attrs, dict) else None
+    return pd.Timestamp(stamp) if stamp is not None else None
+
+
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")
 SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
 #: GetPolicy text per CA (only CAs that have a resource policy).

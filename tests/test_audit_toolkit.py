@@ -141,3 +141,43 @@ def test_certificates_with_no_ca(pca):
     decoded = pca.certificates(bucket=BUCKET, decode=True)  # the declared columns, even empty
     declared = {c.name: c.dtype for c in tables.DECODED_COLUMNS}
     assert {c: str(decoded[c].dtype) for c in declared} == declared
+
+
+def test_frames_carry_the_session_clock_and_analyses_and_charts_default_to_it(
+    pca, root, issuing, issued
+):
+    """After an advance, sandbox-expired certificates are expired in the frames' analyses and
+    charts without passing now=: the session records its now in frame.attrs."""
+    import matplotlib.dates
+
+    from pcanb import charts
+    from pcanb.analysis import expiry
+
+    a, _, _ = issued
+    pca.sandbox.advance(days=a.days_to_expiry() + 3)  # a (365 days) has expired, in sandbox time
+    inventory = pca.certificates(bucket=BUCKET, decode=True)
+    now = inventory.attrs[tables.NOW_ATTR]
+    assert abs(now - pd.Timestamp(pca.now())) < pd.Timedelta(minutes=1)
+    assert now > pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=300)  # not the wall clock
+    days = expiry.days_to_expiry(inventory)
+    assert days[inventory["certificate_arn"] == a.arn].iloc[0] < 0
+    assert a.arn not in set(inventory.pca.expiring(within_days=30)["certificate_arn"])
+    assert expiry.expiry_by_week(inventory)["band"].iloc[0] != "≤ 30 days"
+    ax = charts.validity(inventory)
+    [line] = [line for line in ax.get_lines() if line.get_label() == "_now"]
+    drawn = pd.Timestamp(matplotlib.dates.num2date(line.get_xdata()[0]))
+    assert abs(drawn - now) < pd.Timedelta(minutes=1)
+    assert "expired" in [t.get_text() for t in ax.texts]
+    # every frame the session makes carries it
+    for frame in (
+        pca.list_certificate_authorities(),
+        pca.describe_certificate_authority(root),
+        pca.hierarchy(),
+        pca.list_tags(root),
+        pca.list_permissions(root),
+    ):
+        assert abs(frame.attrs[tables.NOW_ATTR] - now) < pd.Timedelta(minutes=1)
+    # the hierarchy chart of the frame and of the session say the same days left
+    of_frame = charts.hierarchy(pca.hierarchy())
+    of_session = charts.hierarchy(pca)
+    assert [t.get_text() for t in of_frame.texts] == [t.get_text() for t in of_session.texts]

@@ -178,6 +178,9 @@ def test_certificate_card_shows_the_main_fields(pki):
         (timedelta(days=80), "expires in 10 days"),
         (timedelta(days=89, hours=12), "expires today"),
         (timedelta(days=95), "expired 5 days ago"),
+        (timedelta(days=92, seconds=5), "expired 2 days ago"),  # not 3: whole days truncate
+        (timedelta(days=92, hours=23), "expired 2 days ago"),
+        (timedelta(days=90, hours=1), "expired less than a day ago"),
     ],
 )
 def test_status_pill_follows_the_clock(pki, offset, status):

@@ -280,6 +280,16 @@ def test_hierarchy_draws_each_ca_with_its_facts_and_an_edge_to_its_parent():
     assert ax.get_title(loc="left") == "CA hierarchy: 6 CAs in the account, $2,050/month"
 
 
+def test_days_left_are_whole_days_truncated_as_everywhere():
+    """2.9 days left is "2 d" on the hierarchy and validity charts, as days_to_expiry says."""
+    frame = hierarchy_frame()
+    now = pd.Timestamp("2036-01-01T00:00:00Z") - pd.Timedelta(days=2, hours=22)
+    assert "(2 d)" in nodes(charts.hierarchy(frame, now=now))["r1"].get_text()
+    one = frame[frame["ca_id"] == "r1"].assign(not_before=pd.Timestamp("2026-01-01T00:00Z"))
+    ax = charts.validity(one, now=now)
+    assert "2 d" in [t.get_text() for t in ax.texts]
+
+
 def test_hierarchy_from_a_session(pca, root, issuing):
     ax = charts.hierarchy(pca)
     drawn = nodes(ax)

@@ -17,6 +17,7 @@ from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 import pcanb
 from pcanb.aws.buckets import pca_bucket_policy
+from pcanb.ui.cards import crl_card
 
 REGION = "us-east-1"
 BUCKET = "crl-main"
@@ -873,6 +874,49 @@ def test_a_crl_that_is_not_a_crl_is_unknown(served):
     source = only_source(pca.check_revocation(revoked))
     assert source["revoked"] is None
     assert source["detail"].startswith("not a CRL")
+
+
+# --- pca.crl(ca) judges the CRL against the CA it was asked for ----------------------------------
+
+
+def test_pca_crl_of_a_genuine_current_crl_has_no_problems(served):
+    pca, sub, _, revoked, good = served
+    crl = pca.crl(sub)
+    assert crl.problems == []
+    assert crl.is_revoked(revoked.serial) is True
+    assert crl.is_revoked(good.serial) is False
+    assert "cannot be believed" not in crl_card(crl)
+
+
+def test_pca_crl_with_another_cas_crl_at_its_key_says_so(served):
+    pca, sub, other, revoked, _ = served
+    serve(pca, sub, served_crl(pca, other))  # genuine, but Other Sub's
+    crl = pca.crl(sub)
+    assert any("the CRL is issued by 'CN=Other Sub'" in p for p in crl.problems), crl.problems
+    assert crl.is_revoked(revoked.serial) is None  # unknown, not "not revoked"
+    assert crl.lists(revoked.serial) is False
+    card = crl_card(crl)
+    assert "cannot be believed" in card and "issued by &#x27;CN=Other Sub&#x27;" in card
+
+
+def test_pca_crl_forged_with_the_cas_name_says_the_signature_fails(served):
+    pca, sub, _, _, good = served
+    serve(pca, sub, forged_crl(pca, sub, revoked=[good.serial]))
+    crl = pca.crl(sub)
+    assert crl.problems == ["its signature does NOT verify with the key of 'Served Sub'"]
+    assert crl.is_revoked(good.serial) is None
+    assert crl.lists(good.serial) is True
+
+
+def test_pca_crl_replayed_after_its_next_update_is_stale_in_sandbox_time(served):
+    pca, sub, _, _, good = served
+    old = served_crl(pca, sub)  # nextUpdate in 7 days
+    pca.sandbox.advance(days=8)
+    serve(pca, sub, old)
+    crl = pca.crl(sub)
+    assert len(crl.problems) == 1 and crl.problems[0].startswith("it is stale: its nextUpdate")
+    assert crl.is_revoked(good.serial) is None
+    assert "stale" in crl_card(crl)
 
 
 # --- only http(s) distribution points are fetched ------------------------------------------------

@@ -542,6 +542,57 @@ def test_a_stale_or_future_ocsp_answer_is_unknown(env, responders, monkeypatch):
         assert expected in source["detail"]
 
 
+def test_pca_ocsp_judges_the_answer_as_check_revocation_does(env, responders, monkeypatch):
+    """pca.ocsp() hands back what the responder said (cert_status) and, for an answer that
+    cannot be believed, why (problems) with revoked None: never a plain "good"."""
+    pca, _, sub, good, bad, _ = env
+    authorised, by_root, _ = responders
+    impostor, key = _impostor(sub)
+    now = pca.now()
+    cases = {
+        "forged": (
+            lambda req: _reply(req, bad, sub.certificate, impostor, key, now=now,
+                               include_signer=False),
+            bad, "signature does NOT verify",
+        ),
+        "unauthorised responder": (
+            lambda req: _reply(req, good, sub.certificate, by_root, by_root.private_key, now=now),
+            good, "authorised responder",
+        ),
+        "stale": (
+            lambda req: _reply(req, good, sub.certificate, authorised, authorised.private_key,
+                               this_update=now - timedelta(days=2),
+                               next_update=now - timedelta(days=1)),
+            good, "it is stale",
+        ),
+        "future": (
+            lambda req: _reply(req, good, sub.certificate, authorised, authorised.private_key,
+                               this_update=now + timedelta(hours=1),
+                               next_update=now + timedelta(days=1)),
+            good, "is in the future",
+        ),
+    }  # fmt: skip
+    for name, (make, certificate, expected) in cases.items():
+        _answering(monkeypatch, pca, make)
+        answer = pca.ocsp(certificate)
+        assert answer.cert_status == "GOOD", name  # what the responder said
+        assert answer.revoked is None, name
+        assert any(expected in p for p in answer.problems), (name, answer.problems)
+    _answering(
+        monkeypatch,
+        pca,
+        lambda req: _reply(req, good, sub.certificate, authorised, authorised.private_key, now=now),
+    )
+    answer = pca.ocsp(good)
+    assert (answer.cert_status, answer.revoked, answer.problems) == ("GOOD", False, ())
+
+
+def test_pca_ocsp_of_the_sandbox_responder_has_no_problems(env):
+    pca, _, _, good, bad, _ = env
+    assert pca.ocsp(good).problems == () and pca.ocsp(good).revoked is False
+    assert pca.ocsp(bad).problems == () and pca.ocsp(bad).revoked is True
+
+
 def test_ocsp_freshness_is_judged_in_sandbox_time(pca):
     root = pca.create_root_ca(common_name="Time OCSP Root", revocation_configuration=OCSP_ON)
     cert = pca.issue(root, common_name="t.example.com", sans=["t.example.com"], days=90)

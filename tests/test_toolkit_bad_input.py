@@ -5,6 +5,8 @@ never an ``AttributeError`` or ``KeyError`` from deep inside."""
 from __future__ import annotations
 
 import io
+import re
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
@@ -225,3 +227,138 @@ def test_update_status_names_only_the_statuses_that_can_be_set(world):
     pca, root, _ = world
     with pytest.raises(PcanbError, match=r"status must be one of ACTIVE, DISABLED; got 'PAUSED'"):
         pca.update_certificate_authority(root, status="PAUSED")
+
+
+def test_path_length_must_be_an_int(world):
+    pca, root, _ = world
+    for wrong in ("1", 1.0, True, 4):
+        with pytest.raises(PcanbError, match="path_length must be the int 0, 1, 2 or 3"):
+            pca.create_subordinate_ca(parent=root, common_name="x", path_length=wrong)
+
+
+def test_sandbox_advance_takes_numbers(world):
+    pca, _, _ = world
+    before = pca.sandbox.now()
+    for call in (
+        lambda: pca.sandbox.advance(days="1"),
+        lambda: pca.sandbox.advance(hours=None),
+        lambda: pca.sandbox.advance(minutes=float("nan")),
+    ):
+        with pytest.raises(PcanbError, match=r"advance\(\) takes numbers"):
+            call()
+    with pytest.raises(PcanbError, match="too far"):
+        pca.sandbox.advance(days=10**12)
+    assert pca.sandbox.now() - before < timedelta(minutes=1)
+
+
+def test_sandbox_configure_names_the_known_settings(world):
+    pca, _, _ = world
+    with pytest.raises(
+        PcanbError, match=r"unknown sandbox setting bogus; the settings are .*ocsp_delay"
+    ):
+        pca.sandbox.configure(bogus=1)
+    with pytest.raises(PcanbError, match="ocsp_delay must be a number"):
+        pca.sandbox.configure(ocsp_delay="soon")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Bad_Name!!", "it holds '!', 'B', 'N', '_' (uppercase letters are not allowed)"),
+        ("ab", "2 characters long"),
+        ("-starts-with-a-hyphen", "begin and end with a letter or digit"),
+        ("two..dots", "two adjacent dots"),
+        ("192.168.5.4", "formatted as an IP address"),
+        ("xn--bucket", "reserves"),
+    ],
+)
+def test_create_pca_bucket_checks_the_s3_naming_rules_first(world, name, why):
+    pca, _, _ = world
+    with pytest.raises(PcanbError, match="is not a valid S3 bucket name") as caught:
+        pca.create_pca_bucket(name)
+    assert why in str(caught.value)
+
+
+def test_sandbox_says_it_takes_a_path():
+    with pytest.raises(PcanbError, match=r"directory path .* or ':memory:'"):
+        pcanb.sandbox(123)
+
+
+def test_revoke_takes_pem_or_der_bytes_and_says_what_it_takes(world):
+    pca, root, _ = world
+    by_bytes = pca.issue(root, common_name="by-pem-bytes.example", days=1)
+    by_der = pca.issue(root, common_name="by-der.example", days=1)
+    pca.revoke(by_bytes.pem.encode(), "SUPERSEDED")
+    pca.revoke(by_der.der, "SUPERSEDED")
+    assert pca.ocsp(by_bytes).cert_status == pca.ocsp(by_der).cert_status == "REVOKED"
+    for wrong in (None, 42):
+        with pytest.raises(PcanbError, match=r"revoke\(\) takes the certificate to revoke"):
+            pca.revoke(wrong)
+
+
+def test_revoking_a_root_cas_own_certificate_says_to_disable_and_delete(world, tmp_path):
+    pca, root, _ = world
+    other = pcanb.sandbox(tmp_path / "bad-root")
+    foreign = other.create_root_ca(common_name="Bad Root")
+    for certificate in (root.certificate, foreign.certificate, foreign.certificate.pem):
+        with pytest.raises(PcanbError, match="a root CA's own self-signed certificate") as caught:
+            pca.revoke(certificate)
+        assert "disable it" in str(caught.value) and "delete it" in str(caught.value)
+    other.sandbox.close()
+
+
+def test_a_bad_email_san_is_named(world):
+    pca, root, _ = world
+    with pytest.raises(PcanbError, match="'@@' is not an email address: its domain '' is not"):
+        pca.issue(root, common_name="e.example", sans=["email:@@"], days=1)
+
+
+def test_a_certificate_is_not_an_issuing_ca(world):
+    pca, root, leaf = world
+    with pytest.raises(PcanbError, match="a leaf certificate is not a CA"):
+        pca.issue(leaf, common_name="x.example", days=1)
+    with pytest.raises(PcanbError, match="a leaf certificate is not a CA"):
+        pca.create_subordinate_ca(parent=leaf, common_name="Sub of a leaf")
+    with pytest.raises(PcanbError, match="not the CA; pass the CA"):
+        pca.issue(root.certificate, common_name="x.example", days=1)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "\x00",
+        "\n",
+        "\x1b",
+        "\x7f",
+        "\x85",
+        "\u202e",
+        "\u202a",
+        "\u2066",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+    ],
+)
+def test_names_with_control_or_bidi_characters_are_refused(world, bad):
+    pca, root, _ = world
+    name = f"www.bank.example{bad}.evil.com"
+    code = f"U+{ord(bad):04X}"
+    calls = {
+        "issue(common_name)": lambda: pca.issue(root, common_name=name, days=1),
+        "issue(subject)": lambda: pca.issue(
+            root, subject={"CommonName": "ok.example", "Organization": name}, days=1
+        ),
+        "issue(subject custom)": lambda: pca.issue(
+            root,
+            subject={"CustomAttributes": [{"ObjectIdentifier": "2.5.4.3", "Value": name}]},
+            days=1,
+        ),
+        "create_root_ca": lambda: pca.create_root_ca(common_name=name),
+        "create_subordinate_ca(subject)": lambda: pca.create_subordinate_ca(
+            parent=root, subject={"CommonName": "Sub", "OrganizationalUnit": name}
+        ),
+    }
+    for call, make in calls.items():
+        with pytest.raises(PcanbError, match=re.escape(f"holds {code}")) as caught:
+            make()
+        assert "control characters" in str(caught.value), call

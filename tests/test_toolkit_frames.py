@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
@@ -88,6 +90,18 @@ def test_days_to_expiry_follows_sandbox_time(pca, root):
     pca.sandbox.advance(days=root.certificate.days_to_expiry(pca.now()) + 2)
     expired = pca.describe_certificate_authority(root).loc[0, "days_to_expiry"]
     assert expired == root.certificate.days_to_expiry(pca.now()) < 0
+
+
+def test_days_to_expiry_truncates_toward_zero_in_every_frame(pca, root):
+    """Expired 2 days and a few seconds ago is -2 whole days, in the CA frames, the hierarchy
+    frame and on the certificate alike."""
+    gone = root.certificate.not_after - pca.now() + timedelta(days=2, seconds=30)
+    pca.sandbox.advance(seconds=gone.total_seconds())
+    assert root.certificate.days_to_expiry(pca.now()) == -2
+    assert pca.describe_certificate_authority(root).loc[0, "days_to_expiry"] == -2
+    assert pca.list_certificate_authorities().loc[0, "days_to_expiry"] == -2
+    hierarchy = pca.hierarchy()
+    assert hierarchy.loc[hierarchy["arn"] == root.arn, "days_to_expiry"].iloc[0] == -2
 
 
 def test_monthly_cost_by_usage_mode_and_deletion(pca, root):

@@ -391,6 +391,11 @@ def test_days_to_expiry_and_validity_window(pki):
     assert leaf.days_to_expiry(NOW) == 90
     assert leaf.days_to_expiry(NOW + timedelta(days=89, hours=23)) == 0
     assert leaf.days_to_expiry(NOW + timedelta(days=91)) == -1
+    # whole days truncate toward zero, on both sides of notAfter
+    assert leaf.days_to_expiry(NOW + timedelta(days=87, hours=2)) == 2  # 2.9 days left
+    assert leaf.days_to_expiry(NOW + timedelta(days=92, seconds=5)) == -2  # not -3
+    assert leaf.days_to_expiry(NOW + timedelta(days=92, hours=2, minutes=24)) == -2
+    assert leaf.days_to_expiry(NOW + timedelta(days=90, seconds=1)) == 0
     assert leaf.days_to_expiry() in (89, 90)
     assert leaf.is_valid_at(NOW) and leaf.is_valid_at(leaf.not_after)
     assert not leaf.is_valid_at(leaf.not_before - timedelta(seconds=1))

@@ -14,14 +14,21 @@ import pandas as pd
 
 from pcanb.analysis.activity import truncate
 from pcanb.errors import PcanbError
+from pcanb.tables import session_now
 
 #: Days before notAfter that mark the warning bands (charts shade them, tables label them).
 EXPIRY_BANDS = (30, 60, 90)
 EXPIRY_WEEK_COLUMNS = ("week", "band", "count")
 
 
-def as_utc(when: Any = None) -> pd.Timestamp:
-    """A tz-aware UTC Timestamp from a datetime, a string or ``None`` (now); naive means UTC."""
+def as_utc(when: Any = None, frame: pd.DataFrame | None = None) -> pd.Timestamp:
+    """A tz-aware UTC Timestamp from a datetime, a string or ``None``; naive means UTC.
+
+    ``None`` is the time the session that made ``frame`` recorded on it
+    (:data:`pcanb.tables.NOW_ATTR`: sandbox time offline), else the wall clock.
+    """
+    if when is None and frame is not None:
+        when = session_now(frame)
     try:
         stamp = pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(when)
     except (TypeError, ValueError):
@@ -46,9 +53,11 @@ def _require(frame: pd.DataFrame, *columns: str) -> None:
 
 
 def days_to_expiry(frame: pd.DataFrame, now: datetime | str | None = None) -> pd.Series:
-    """Days (fractional) from ``now`` to each row's ``not_after``; negative once expired."""
+    """Days (fractional) from ``now`` to each row's ``not_after``; negative once expired.
+
+    ``now`` defaults to the frame's session time (:func:`as_utc`)."""
     _require(frame, "not_after")
-    return (frame["not_after"] - as_utc(now)).dt.total_seconds() / 86400
+    return (frame["not_after"] - as_utc(now, frame)).dt.total_seconds() / 86400
 
 
 def band_labels(bands: tuple[int, ...] = EXPIRY_BANDS) -> list[str]:
@@ -82,7 +91,7 @@ def expiring(
     ``include_revoked=True``; rows already expired are never listed.
     """
     live = _live(frame, include_revoked)
-    days = days_to_expiry(live, now)
+    days = days_to_expiry(live, as_utc(now, frame))
     out = live.assign(days_to_expiry=days)
     out = out[(days >= 0) & (days < within_days)]
     return out.sort_values("not_after", kind="stable")
@@ -101,7 +110,7 @@ def expiry_by_week(
     """
     live = _live(frame, include_revoked)
     live = live[live["not_after"].notna()] if "not_after" in live.columns else live
-    days = days_to_expiry(live, now)
+    days = days_to_expiry(live, as_utc(now, frame))
     keyed = pd.DataFrame(
         {"week": truncate(live["not_after"], "week"), "band": expiry_band(days, bands)}
     )

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pcanb import tables
 from pcanb.x509.chain import issued_by
-from pcanb.x509.decode import Certificate, CertificateChain
+from pcanb.x509.decode import Certificate, CertificateChain, whole_days
 
 #: One row per CA of the account and per external CA found in their chains, in tree order.
 HIERARCHY_COLUMNS = tuple(tables.Column(*item.split(":")) for item in ["arn:string", "ca_id:string", "common_name:string", "parent_arn:string", "parent_ca_id:string", "parent:string", "external:boolean", "parent_external:boolean", "root:string", "depth:Int64", "chain_length:Int64", "path_length:Int64", "children:Int64", "type:string", "status:string", "usage_mode:string", "key_algorithm:string", "signing_algorithm:string", "not_before:datetime", "not_after:datetime", "days_to_expiry:Int64", "outlives_parent:boolean", "monthly_cost_usd:Float64", "subject:string", "issuer:string", "ski:string", "aki:string", "fingerprint_sha256:string"])  # fmt: skip
@@ -157,7 +157,7 @@ def _frame(
             )  # fmt: skip
         not_after = row.get("not_after")
         if not_after is not None and not pd.isna(not_after):
-            row["days_to_expiry"] = (pd.Timestamp(not_after) - stamp) // pd.Timedelta(days=1)
+            row["days_to_expiry"] = whole_days(pd.Timestamp(not_after) - stamp)
         records.append(row)
     return tables.frame(records, HIERARCHY_COLUMNS)
 

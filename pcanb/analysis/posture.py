@@ -909,7 +909,7 @@ def assess(
     if covered is None and certificates is not None and "ca_arn" in certificates.columns:
         covered = set(certificates["ca_arn"].dropna().astype(str))
     inputs = Inputs(
-        cas=cas, now=as_utc(now), hierarchy=hierarchy, permissions=permissions,
+        cas=cas, now=as_utc(now, cas), hierarchy=hierarchy, permissions=permissions,
         policies=policies, buckets=buckets, certificates=certificates,
         covered=frozenset(covered or ()), skipped=dict(skipped or {}),
     )  # fmt: skip

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from cryptography import x509
 
 from pcanb.errors import PcanbError
 from pcanb.vocab import TEMPLATE_NAMES, template_arn
@@ -126,6 +130,45 @@ def text(name: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         raise PcanbError(f"{name} must be a string, not {type(value).__name__} ({value!r:.40})")
     return value
+
+
+#: Characters no name the toolkit writes into a certificate may hold: C0 controls, DEL, C1
+#: controls, and the Unicode bidi controls (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069).
+#: A NUL makes ``www.bank.example\x00.evil.com`` read as ``www.bank.example`` to C code (the
+#: NUL-prefix certificate attack); a bidi override makes a name display as another.
+_NOT_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def name_text(name: str, value: Any) -> Any:
+    """``value``; a PcanbError when it is a string holding a character :data:`_NOT_IN_NAMES`
+    refuses, naming ``name``, the character and where it is."""
+    if isinstance(value, str) and (found := _NOT_IN_NAMES.search(value)):
+        char = found.group()
+        label = unicodedata.name(char, "a control character")
+        raise PcanbError(
+            f"{name} {value[:80]!r} holds U+{ord(char):04X} ({label}) at position "
+            f"{found.start()}: a certificate name may not contain control characters (C0, DEL, "
+            "C1) or Unicode bidi controls, which make it read or display as another name "
+            "(e.g. 'www.bank.example\\x00.evil.com' read as 'www.bank.example'); remove it"
+        )
+    return value
+
+
+def subject_texts(subject: Any) -> None:
+    """Check every text of a subject (an ASN1Subject dict or an ``x509.Name``) with
+    :func:`name_text`."""
+    if isinstance(subject, x509.Name):
+        for attribute in subject:
+            name_text(f"subject {attribute.oid._name}", attribute.value)
+    elif isinstance(subject, Mapping):
+        for field, value in subject.items():
+            if field == "CustomAttributes" and isinstance(value, Iterable):
+                for custom in value:
+                    if isinstance(custom, Mapping):
+                        oid = custom.get("ObjectIdentifier")
+                        name_text(f"subject custom attribute {oid}", custom.get("Value"))
+            else:
+                name_text(f"subject {field}", value)
 
 
 def compact(**params: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ from pcanb.vocab import (
     RESOURCE_OWNERS,
     USAGE_MODES,
 )
-from pcanb.x509.decode import CertificateChain, Csr
+from pcanb.x509.decode import CertificateChain, Csr, whole_days
 from pcanb.x509.names import subject_to_name
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def ca_record(ca: dict[str, Any], now: datetime) -> dict[str, Any]:
         "last_state_change_at": ca.get("LastStateChangeAt"),
         "not_before": ca.get("NotBefore"),
         "not_after": not_after,
-        "days_to_expiry": (not_after - now) // timedelta(days=1) if not_after else None,
+        "days_to_expiry": whole_days(not_after - now) if not_after else None,
         "serial": ca.get("Serial"),
         "owner_account": ca.get("OwnerAccount"),
         "key_storage_security_standard": ca.get("KeyStorageSecurityStandard"),

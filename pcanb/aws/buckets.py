@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from pcanb.aws.arguments import text
@@ -32,6 +33,32 @@ def pca_bucket_policy(bucket: str, account: str | None = None, partition: str = 
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
+_BUCKET_CHARACTERS = re.compile(r"[a-z0-9.-]+")
+_IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(bucket: str) -> str | None:
+    """Why ``bucket`` breaks the S3 general purpose bucket naming rules; ``None`` when it does
+    not (the S3 User Guide's "Bucket naming rules")."""
+    if not 3 <= len(bucket) <= 63:
+        return f"it is {len(bucket)} characters long, not 3 to 63"
+    if not _BUCKET_CHARACTERS.fullmatch(bucket):
+        bad = sorted({c for c in bucket if not _BUCKET_CHARACTERS.fullmatch(c)})
+        upper = " (uppercase letters are not allowed)" if any(c.isupper() for c in bad) else ""
+        return f"it holds {', '.join(repr(c) for c in bad)}{upper}"
+    if not (bucket[0].isalnum() and bucket[-1].isalnum()):
+        return "it must begin and end with a letter or digit"
+    if ".." in bucket:
+        return "it has two adjacent dots"
+    if _IP_ADDRESS.fullmatch(bucket):
+        return "it is formatted as an IP address"
+    if bucket.startswith(_RESERVED_PREFIXES) or bucket.endswith(_RESERVED_SUFFIXES):
+        return "it begins or ends with a prefix or suffix S3 reserves"
+    return None
+
+
 def create_pca_bucket(pca: Pca, bucket: str) -> str:
     """Create ``bucket`` in the session's Region (an existing bucket of yours is kept) and give
     it :func:`pca_bucket_policy` for this account; returns the name.
@@ -41,6 +68,12 @@ def create_pca_bucket(pca: Pca, bucket: str) -> str:
     """
     if not text("bucket", bucket):
         raise PcanbError("create_pca_bucket needs a bucket name, e.g. 'example-pki-crl'.")
+    if (wrong := bucket_name_problem(bucket)) is not None:
+        raise PcanbError(
+            f"{bucket[:80]!r} is not a valid S3 bucket name: {wrong}. Bucket names are 3–63 "
+            "lowercase letters, digits, hyphens and dots, starting and ending with a letter or "
+            "digit, e.g. 'example-pki-crl'."
+        )
     create: dict[str, Any] = {"Bucket": bucket}
     if pca.region != "us-east-1":  # us-east-1 takes no location constraint
         create["CreateBucketConfiguration"] = {"LocationConstraint": pca.region}

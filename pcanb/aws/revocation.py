@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,13 +13,14 @@ from urllib.parse import unquote, urlsplit
 import pandas as pd
 
 from pcanb.aws.arguments import ca_arn, check_choice
+from pcanb.aws.authorities import get_certificate_authority_certificate
 from pcanb.aws.certificates import get_certificate
 from pcanb.aws.chains import issuing_ca
 from pcanb.errors import PcanbError
 from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
 from pcanb.x509.decode import Certificate, Crl
-from pcanb.x509.ocsp import OcspAnswer, answer_problems, build_request, parse_response
-from pcanb.x509.revocation import crl_problems, issuer_problem
+from pcanb.x509.ocsp import OcspAnswer, build_request, parse_response
+from pcanb.x509.revocation import ca_crl_problems, crl_problems, issuer_problem
 
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
@@ -52,9 +54,17 @@ def _serial_text(serial: Any) -> str:
 
 def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any = None) -> None:
     """Revoke a certificate given as an issued certificate, a certificate ARN, or a decoded
-    certificate or its PEM text (revoked at ``ca=``, else at the session's CA that issued it)."""
+    certificate or its PEM/DER (revoked at ``ca=``, else at the session's CA that issued it).
+
+    A root CA's own self-signed certificate cannot be revoked (AWS answers
+    InvalidRequestException): a PcanbError says to disable and delete the CA instead.
+    """
+    if isinstance(certificate, Arn):
+        certificate = str(certificate)
     if isinstance(certificate, str) and "-----BEGIN" in certificate[:4096]:
         certificate = Certificate.from_pem(certificate)
+    elif isinstance(certificate, bytes | bytearray | memoryview):
+        certificate = Certificate.load(certificate)
     if isinstance(certificate, str):
         try:
             parsed = Arn.parse(certificate.strip())
@@ -66,7 +76,21 @@ def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any =
         if parsed.serial_hex is None:
             raise PcanbError("pass a certificate ARN (…/certificate/<serial>), not a CA ARN")
         authority, serial = parsed.ca_arn, parsed.serial_hex
+    elif not isinstance(certificate, Certificate):
+        raise PcanbError(
+            "revoke() takes the certificate to revoke: an IssuedCertificate (what pca.issue "
+            "returned), a decoded Certificate, its PEM text or PEM/DER bytes, or its certificate "
+            f"ARN; got {type(certificate).__name__}"
+        )
     else:
+        if _self_signed_ca(certificate):
+            raise PcanbError(
+                f"{certificate.common_name or certificate.subject!r} is a root CA's own "
+                "self-signed certificate, which cannot be revoked (AWS answers "
+                "InvalidRequestException); to retire the root, disable it "
+                "(pca.update_certificate_authority(ca, status='DISABLED')) and delete it "
+                "(pca.delete_certificate_authority(ca))"
+            )
         authority = ca_arn(ca) if ca is not None else getattr(certificate, "ca_arn", None)
         if authority is None and isinstance(certificate, Certificate):
             authority = issuing_ca(pca, certificate)
@@ -74,6 +98,14 @@ def revoke(pca: Pca, certificate: Any, reason: str = "UNSPECIFIED", *, ca: Any =
             raise PcanbError("which CA issued this certificate? pass ca=<the issuing CA>")
         serial = serial_to_aws(certificate.serial)
     revoke_certificate(pca, authority, serial, reason)
+
+
+def _self_signed_ca(certificate: Certificate) -> bool:
+    return (
+        certificate.is_ca
+        and certificate.x509.subject == certificate.x509.issuer
+        and certificate.signature_check(certificate) is True
+    )
 
 
 def _crl_location(pca: Pca, authority: str) -> tuple[str, str]:
@@ -99,8 +131,16 @@ def _crl_location(pca: Pca, authority: str) -> tuple[str, str]:
 
 
 def crl(pca: Pca, ca: Any) -> Crl:
-    """The CA's current CRL, read from its S3 bucket and decoded (``.to_frame()`` lists the entries)."""
-    bucket, key = _crl_location(pca, ca_arn(ca))
+    """The CA's current CRL, read from its S3 bucket and decoded (``.to_frame()`` lists the entries).
+
+    The CRL is checked against the CA's certificate at ``pca.now()`` (sandbox time offline):
+    issued by the CA, signed with its key, current (thisUpdate not in the future, nextUpdate
+    not passed). What fails is in ``.problems`` (and on the card); then ``is_revoked()``
+    answers ``None`` (unknown), since a CRL that cannot be believed says neither "revoked" nor
+    "not revoked", while ``lists()`` still says what it lists.
+    """
+    authority = ca_arn(ca)
+    bucket, key = _crl_location(pca, authority)
     try:
         body = pca.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except pca.s3.exceptions.NoSuchKey:
@@ -108,7 +148,12 @@ def crl(pca: Pca, ca: Any) -> Crl:
             f"s3://{bucket}/{key} does not exist yet: AWS writes the CRL once a certificate "
             "that points to it has been issued (and about 30 minutes after a revocation)"
         ) from None
-    return Crl.load(body).with_clock(pca.now)
+    try:
+        decoded = Crl.load(body).with_clock(pca.now)
+    except PcanbError as error:
+        raise PcanbError(f"s3://{bucket}/{key} does not hold a CRL: {error}") from None
+    ca_certificate = get_certificate_authority_certificate(pca, authority)[0]
+    return decoded.with_problems(ca_crl_problems(decoded, ca_certificate, at=pca.now()))
 
 
 def _issuer_of(certificate: Any, issuer: Certificate | None) -> Certificate:
@@ -156,8 +201,9 @@ def _fetchable(url: str) -> str | None:
     return None
 
 
-def _ask(pca: Pca, certificate: Certificate, issuer: Certificate) -> tuple[str, OcspAnswer, bytes]:
-    """POST an OCSP request with a fresh nonce to the certificate's responder: (url, answer, nonce)."""
+def _ask(pca: Pca, certificate: Certificate, issuer: Certificate, now: datetime) -> OcspAnswer:
+    """POST an OCSP request with a fresh nonce to the certificate's responder; the answer is
+    judged at ``now``."""
     url = certificate.ocsp_urls[0]
     if (refused := _fetchable(url)) is not None:
         raise PcanbError(f"the OCSP URL {url}: {refused}")
@@ -166,7 +212,7 @@ def _ask(pca: Pca, certificate: Certificate, issuer: Certificate) -> tuple[str, 
     status, _, body = pca.http("POST", url, request)
     if status != 200:
         raise PcanbError(f"the OCSP responder {url} answered HTTP {status}")
-    answer = parse_response(body, issuer, certificate=certificate, at=pca.now())
+    answer = parse_response(body, issuer, certificate=certificate, at=now, nonce=nonce)
     if answer.serial is not None and answer.serial != certificate.serial:
         raise PcanbError(
             f"the OCSP responder {url} answered about serial {answer.serial:x}, not the "
@@ -179,21 +225,24 @@ def _ask(pca: Pca, certificate: Certificate, issuer: Certificate) -> tuple[str, 
         )
     if answer.nonce is not None and answer.nonce != nonce:
         raise PcanbError(f"the OCSP responder {url} echoed another request's nonce (a replay?)")
-    return url, answer, nonce
+    return answer
 
 
 def ocsp(pca: Pca, certificate: Any, *, issuer: Certificate | None = None) -> OcspAnswer:
-    """Ask the OCSP responder named in the certificate's AIA about it; signature checked.
+    """Ask the OCSP responder named in the certificate's AIA about it, and judge the answer.
 
     ``certificate``: an ``IssuedCertificate`` or ``Certificate``, a certificate ARN, or PEM/DER.
     The answer says whether the issuer or an authorised responder signed it
-    (``signature_valid``, ``signed_by``); an answer about another certificate or echoing
-    another request's nonce raises ``PcanbError``.
+    (``signature_valid``, ``signed_by``). It is judged at ``pca.now()`` (sandbox time offline)
+    as :func:`check_revocation` judges it: ``problems`` says why it cannot be believed (bad
+    signature, unauthorised responder, stale, thisUpdate in the future…), and then ``revoked``
+    is ``None`` (unknown) while ``cert_status`` keeps what the responder said. An answer about
+    another certificate or echoing another request's nonce raises ``PcanbError``.
     """
     certificate = _certificate(pca, certificate, "ocsp")
     if not certificate.ocsp_urls:
         raise PcanbError("the certificate has no OCSP URL in its AIA: its CA has OCSP disabled")
-    return _ask(pca, certificate, _issuer_of(certificate, issuer))[1]
+    return _ask(pca, certificate, _issuer_of(certificate, issuer), pca.now())
 
 
 @dataclass(frozen=True)
@@ -291,7 +340,7 @@ def _unknown(source: str, url: str, detail: str) -> dict[str, Any]:
     return {"source": source, "url": url, "revoked": None, "detail": detail}
 
 
-def _untrusted(said: str, problems: list[str]) -> str:
+def _untrusted(said: str, problems: Sequence[str]) -> str:
     return f"{said}, but it cannot be believed: {'; '.join(problems)}"
 
 
@@ -349,7 +398,7 @@ def _ocsp_source(
         return _unknown("OCSP", url, f"not asked: {wrong}")
     assert issuer is not None
     try:
-        _, answer, nonce = _ask(pca, certificate, issuer)
+        answer = _ask(pca, certificate, issuer, now)
     except OSError as error:
         return _unknown("OCSP", url, f"the responder could not be reached: {error}")
     except PcanbError as error:
@@ -361,7 +410,6 @@ def _ocsp_source(
         )
     if answer.signed_by is not None:
         said += f", signed by {answer.signed_by}"
-    problems = answer_problems(answer, at=now, nonce=nonce)
-    if problems:
-        return _unknown("OCSP", url, _untrusted(said, problems))
+    if answer.problems:
+        return _unknown("OCSP", url, _untrusted(said, answer.problems))
     return {"source": "OCSP", "url": url, "revoked": answer.revoked, "detail": said}

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+
+import pandas as pd
 
 from pcanb.aws import access, audit, authorities, buckets, chains, revocation, workflows
 from pcanb.aws import certificates as issued
 from pcanb.aws import costs as billing
 from pcanb.aws import findings as posture
 from pcanb.aws import hierarchy as tree
+from pcanb.tables import NOW_ATTR
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _stamped(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (a helper returning a frame) with the session's now recorded on the frame
+    (``frame.attrs[tables.NOW_ATTR]``), so analyses and charts judge it at sandbox time
+    offline."""
+
+    @functools.wraps(function)
+    def method(pca: Pca, *args: Any, **kwargs: Any) -> Any:
+        result = function(pca, *args, **kwargs)
+        if isinstance(result, pd.DataFrame):
+            result.attrs[NOW_ATTR] = pd.Timestamp(pca.now())
+        return result
+
+    return method
 
 
 def _http(method: str, url: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -167,8 +186,8 @@ class Pca:
 
     # -- the actions ----------------------------------------------------------------------------
     create_certificate_authority = authorities.create_certificate_authority
-    describe_certificate_authority = authorities.describe_certificate_authority
-    list_certificate_authorities = authorities.list_certificate_authorities
+    describe_certificate_authority = _stamped(authorities.describe_certificate_authority)
+    list_certificate_authorities = _stamped(authorities.list_certificate_authorities)
     get_certificate_authority_csr = authorities.get_certificate_authority_csr
     get_certificate_authority_certificate = authorities.get_certificate_authority_certificate
     import_certificate_authority_certificate = authorities.import_certificate_authority_certificate
@@ -180,15 +199,17 @@ class Pca:
     revoke_certificate = revocation.revoke_certificate
     tag_certificate_authority = access.tag_certificate_authority
     untag_certificate_authority = access.untag_certificate_authority
-    list_tags = access.list_tags
+    list_tags = _stamped(access.list_tags)
     create_permission = access.create_permission
-    list_permissions = access.list_permissions
+    list_permissions = _stamped(access.list_permissions)
     delete_permission = access.delete_permission
     put_policy = access.put_policy
     get_policy = access.get_policy
     delete_policy = access.delete_policy
     create_certificate_authority_audit_report = audit.create_certificate_authority_audit_report
-    describe_certificate_authority_audit_report = audit.describe_certificate_authority_audit_report
+    describe_certificate_authority_audit_report = _stamped(
+        audit.describe_certificate_authority_audit_report
+    )
 
     # -- workflows ------------------------------------------------------------------------------
     create_root_ca = workflows.create_root_ca
@@ -200,8 +221,8 @@ class Pca:
     ocsp = revocation.ocsp
     check_revocation = revocation.check_revocation
     create_pca_bucket = buckets.create_pca_bucket
-    audit_report = audit.audit_report
-    certificates = audit.certificates
-    hierarchy = tree.hierarchy
-    costs = billing.costs
-    findings = posture.findings
+    audit_report = _stamped(audit.audit_report)
+    certificates = _stamped(audit.certificates)
+    hierarchy = _stamped(tree.hierarchy)
+    costs = _stamped(billing.costs)
+    findings = _stamped(posture.findings)

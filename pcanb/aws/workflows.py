@@ -32,13 +32,15 @@ from pcanb.vocab import (
     template_arn,
 )
 from pcanb.x509.csr import build_csr, generate_private_key
-from pcanb.x509.decode import CertificateChain, Csr
+from pcanb.x509.decode import Certificate, CertificateChain, Csr
 
 if TYPE_CHECKING:
     from pcanb.aws.session import Pca
 
 
 def _subject(common_name: str | None, subject: Mapping[str, Any] | None) -> dict[str, Any]:
+    arguments.name_text("common_name", arguments.text("common_name", common_name))
+    arguments.subject_texts(subject)
     if subject:
         return dict(subject)
     if common_name:
@@ -92,6 +94,23 @@ def _create(
             "create another"
         ) from None
     return arn, get_certificate_authority_csr(pca, arn)
+
+
+def _issuing_ca_arn(ca: Any, argument: str) -> str:
+    """The ARN of the CA ``ca`` names; a certificate is refused (an issued certificate's
+    ``ca_arn`` is the CA that issued it, not a CA it stands for)."""
+    if isinstance(ca, Certificate):
+        if not ca.is_ca:
+            raise PcanbError(
+                f"{argument}= got the leaf certificate {ca.common_name or ca.subject!r}: a leaf "
+                "certificate is not a CA and issues nothing; pass the CA (the object "
+                "create_root_ca/create_subordinate_ca returned) or its ARN"
+            )
+        raise PcanbError(
+            f"{argument}= got the certificate of {ca.common_name or ca.subject!r}, not the CA; "
+            "pass the CA (the object create_root_ca/create_subordinate_ca returned) or its ARN"
+        )
+    return arguments.ca_arn(ca)
 
 
 def _fetch(pca: Pca, ca: str, certificate_arn: str) -> IssuedCertificate:
@@ -184,14 +203,21 @@ def create_subordinate_ca(
     Without one, the CA is returned in PENDING_CERTIFICATE with its ``.csr``: have it signed,
     then call ``pca.import_certificate_authority_certificate(ca, certificate, chain)``.
     """
-    if not 0 <= path_length <= 3:
-        raise PcanbError("path_length must be 0, 1, 2 or 3 (AWS has templates for PathLen0..3)")
+    if (
+        isinstance(path_length, bool)
+        or not isinstance(path_length, int)
+        or not 0 <= path_length <= 3
+    ):
+        raise PcanbError(
+            "path_length must be the int 0, 1, 2 or 3 (AWS has templates for PathLen0..3), "
+            f"not {path_length!r}"
+        )
     key_algorithm, signing = _algorithms(key_algorithm, signing_algorithm)
     _check_options(usage_mode, key_storage_security_standard)
     template = arguments.template(template)
     parent_arn = parent_authority = None
     if parent is not None:  # check the parent before creating anything that would be left over
-        parent_arn = arguments.ca_arn(parent)
+        parent_arn = _issuing_ca_arn(parent, "parent")
         parent_authority = _active(pca, parent_arn, "CA certificates are issued")
     arn, csr = _create(
         pca, "SUBORDINATE", _subject(common_name, subject), key_algorithm, signing,
@@ -250,12 +276,13 @@ def issue(
     ``idna`` codec: ``bücher.example.com`` → ``xn--bcher-kva.example.com``); anything that is
     not a valid name raises a PcanbError.
     """
-    ca_arn = arguments.ca_arn(ca)
+    ca_arn = _issuing_ca_arn(ca, "ca")
     template = arguments.template(template)
     arguments.check_choice("signing_algorithm", signing_algorithm, SIGNING_ALGORITHMS)
     if validity is not None and days is not None:
         raise PcanbError("give either days= or validity=, not both")
-    common_name = arguments.text("common_name", common_name)
+    common_name = arguments.name_text("common_name", arguments.text("common_name", common_name))
+    arguments.subject_texts(subject)
     sans = arguments.san_list(sans)
     if csr is None:
         if not (common_name or subject or sans):

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pcanb.errors import PcanbError
 from pcanb.sandbox.clock import Clock
 from pcanb.sandbox.engine import Engine
 from pcanb.sandbox.store import SandboxStorageError, Store, read_only_message
@@ -46,6 +48,11 @@ class Sandbox:
         read_only: bool = False,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise PcanbError(
+                "the sandbox takes a directory path (a str or pathlib.Path) or ':memory:' for a "
+                f"throwaway one, not {type(path).__name__} ({path!r:.40})"
+            )
         if path == ":memory:":
             if read_only:
                 raise SandboxStorageError("A new :memory: sandbox has nothing to open read-only.")
@@ -121,7 +128,24 @@ class Sandbox:
         self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
     ) -> datetime:
         """Move sandbox time forward for every process sharing this sandbox; returns the new time."""
-        delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        amounts = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+        for unit, amount in amounts.items():
+            if (
+                isinstance(amount, bool)
+                or not isinstance(amount, int | float)
+                or not math.isfinite(amount)
+            ):
+                raise PcanbError(
+                    f"advance() takes numbers, e.g. advance(days=400) or advance(hours=1.5); "
+                    f"{unit}={amount!r} is not one"
+                )
+        try:
+            delta = timedelta(**amounts)
+        except OverflowError:
+            raise PcanbError(
+                f"advance({', '.join(f'{u}={a!r}' for u, a in amounts.items() if a)}) is too "
+                "far: move the sandbox clock by less than a few thousand years"
+            ) from None
         return self.clock.advance(delta)
 
     # -- settings and housekeeping ---------------------------------------------------------------

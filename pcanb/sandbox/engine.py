@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pcanb.errors import PcanbError
 from pcanb.sandbox import (
     audit,
     authorities,
@@ -86,24 +87,25 @@ DEFAULT_SETTINGS: dict[str, float | int | str] = {
 
 
 def _setting_value(name: str, value: Any) -> float | int | str:
-    """``value`` as setting ``name`` stores it; ``ValueError`` when it does not fit."""
+    """``value`` as setting ``name`` stores it; ``PcanbError`` (a ValueError) when it does not
+    fit."""
     default = DEFAULT_SETTINGS[name]
     if isinstance(default, str):
         value = value or ""
         if value not in ("", *FAILURE_REASONS):
-            raise ValueError(
+            raise PcanbError(
                 f"{name} must be '' (creations succeed) or one of {', '.join(FAILURE_REASONS)}; "
                 f"got {value!r}."
             )
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, not {value!r}.")
+        raise PcanbError(f"{name} must be a number, not {value!r}.")
     if isinstance(default, int):
         if value != int(value) or value < 0:
-            raise ValueError(f"{name} is a count: a whole number of 0 or more, not {value!r}.")
+            raise PcanbError(f"{name} is a count: a whole number of 0 or more, not {value!r}.")
         return int(value)
     if not 0 <= value < math.inf:
-        raise ValueError(f"{name} must be a finite number of 0 or more, not {value!r}.")
+        raise PcanbError(f"{name} must be a finite number of 0 or more, not {value!r}.")
     return float(value)
 
 
@@ -141,8 +143,9 @@ class Engine:
         """Change settings (see ``DEFAULT_SETTINGS``) for every process on this sandbox."""
         unknown = set(changes) - set(DEFAULT_SETTINGS)
         if unknown:
-            raise ValueError(
-                f"unknown sandbox settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
+            raise PcanbError(
+                f"unknown sandbox setting{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(sorted(unknown))}; the settings are {', '.join(sorted(DEFAULT_SETTINGS))}"
             )
         checked = {name: _setting_value(name, value) for name, value in changes.items()}
         with self.store.write() as db:

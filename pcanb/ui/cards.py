@@ -111,7 +111,8 @@ def validity_pill(cert: Certificate, now: datetime | None = None) -> Html:
     if moment < cert.not_before:
         return pill("not yet valid", "warn")
     if moment > cert.not_after:
-        return pill(f"expired {_days(-cert.days_to_expiry(moment))} ago", "bad")
+        ago = -cert.days_to_expiry(moment)
+        return pill(f"expired {_days(ago)} ago" if ago else "expired less than a day ago", "bad")
     days = cert.days_to_expiry(moment)
     if days == 0:
         return pill("expires today", "warn")
@@ -278,8 +279,12 @@ def _freshness_pill(crl: Crl, now: datetime | None) -> Html | None:
 
 
 def crl_card(crl: Crl, *, now: datetime | None = None) -> Html:
-    """A card for a CRL: issuer, update times, and the first revoked certificates."""
+    """A card for a CRL: issuer, update times, the first revoked certificates, and the problems
+    that make it unbelievable (``crl.problems``, found when a session read it)."""
+    problems = crl.problems
     pills = [p for p in (_freshness_pill(crl, now),) if p is not None]
+    if problems:
+        pills.insert(0, pill(f"cannot be believed: {_plural(len(problems), 'problem')}", "bad"))
     pills.append(pill(f"{len(crl)} revoked"))
     rows = _present(
         [
@@ -293,7 +298,12 @@ def crl_card(crl: Crl, *, now: datetime | None = None) -> Html:
         ]
     )
     title = Html(f"CRL · {isolate(_crl_name(crl))}")
-    return _card(title, pills, table(rows), _entries_table(crl))
+    listed = (
+        h("ul", [h("li", isolate(p)) for p in problems], style="margin:6px 0 0 0;")
+        if problems
+        else None
+    )
+    return _card(title, pills, table(rows), listed, _entries_table(crl))
 
 
 def _crl_name(crl: Crl) -> str:

@@ -483,7 +483,7 @@ def _draw_validity(
             note = f"{row.count:,}"
         else:
             days = row.high - now_x
-            note = "expired" if days < 0 else f"{days:,.0f} d"
+            note = "expired" if days < 0 else f"{int(days):,} d"
         if row.high > right:  # runs past the window: say so at its edge
             # White on the bar when the bar itself reaches the edge; else the label lies on
             # the whisker (or across the bar's end): dark, on a light box, readable on both.
@@ -570,9 +570,10 @@ def validity(
     rows, certificates are grouped by when they expire (week, month, quarter or year: the finest
     that keeps to ``max_bars``, a bucket split where it crosses a band): a thick bar from the
     group's median notBefore to its median notAfter, a thin line over its full range, and the
-    count. ``now`` defaults to the real clock (pass ``pca.now()`` on a sandbox).
+    count. ``now`` defaults to the time the session recorded on the frame
+    (``tables.NOW_ATTR``), else the real clock.
     """
-    moment, bands = as_utc(now), tuple(bands)
+    moment, bands = as_utc(now, frame), tuple(bands)
     bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
     ax = _new_axes(ax, (10, _validity_height(len(bars))))
     total = int(bars["count"].sum())
@@ -595,7 +596,7 @@ def expiry_histogram(
     The time axis stops a year after now (or at twice the history shown); how many
     certificates expire later is written at the right edge.
     """
-    return _histogram(frame, as_utc(now), tuple(bands), include_revoked, title, ax, None)
+    return _histogram(frame, as_utc(now, frame), tuple(bands), include_revoked, title, ax, None)
 
 
 def _histogram(
@@ -684,7 +685,7 @@ def expiry(
     panels are :func:`validity` and :func:`expiry_histogram`, which can be drawn alone; the
     histogram shares the validity chart's legend.
     """
-    moment, bands = as_utc(now), tuple(bands)
+    moment, bands = as_utc(now, frame), tuple(bands)
     bars = _validity_bars(frame, moment, max_bars, bands, include_revoked)
     if ax is None:
         import matplotlib.pyplot as plt
@@ -755,7 +756,7 @@ def _node_text(row: Mapping[str, Any], now: pd.Timestamp) -> str:
     not_after = row.get("not_after")
     if not_after is not None and not pd.isna(not_after):
         days = (pd.Timestamp(not_after) - now).total_seconds() / 86400
-        when = f"{days:,.0f} d" if days >= 0 else "expired"
+        when = f"{int(days):,} d" if days >= 0 else "expired"
         lines.append(f"expires {pd.Timestamp(not_after):%Y-%m-%d} ({when})")
     cost = row.get("monthly_cost_usd")
     if cost is not None and not pd.isna(cost):
@@ -776,7 +777,7 @@ def hierarchy(
     ``source`` is a session (``pca``, whose ``hierarchy()`` is called) or the frame it returns.
     Each node shows the CA's name, status and usage mode, key algorithm, expiry and monthly
     cost; its border turns orange or red as expiry nears. ``now`` defaults to the session's
-    clock for a session, else the real one.
+    clock (for a session, or the time it recorded on its frame), else the real one.
     """
     if isinstance(source, pd.DataFrame):
         frame = source
@@ -788,7 +789,7 @@ def hierarchy(
     for column in ("ca_id", "parent_ca_id", "status"):
         if column not in frame.columns:
             raise PcanbError(f"the frame has no {column} column: pass pca.hierarchy()")
-    moment = as_utc(now)
+    moment = as_utc(now, frame)
     place = _tree_layout(frame)
     width = max((x for x, _ in place.values()), default=0.0) + 1
     depth = -min((y for _, y in place.values()), default=0.0) + 1

@@ -74,7 +74,14 @@ def general_name(text: str) -> x509.GeneralName:
         local, at, domain = value.rpartition("@")
         if not (at and local and local.isascii() and local.isprintable()) or " " in local:
             raise PcanbError(f"{value[:80]!r} is not an email address; {_SAN_FORMS}")
-        return x509.RFC822Name(f"{local}@{dns_name(domain, wildcard=False)}")
+        try:
+            ascii_domain = dns_name(domain, wildcard=False)
+        except PcanbError:
+            raise PcanbError(
+                f"{value[:80]!r} is not an email address: its domain {domain[:80]!r} is not a "
+                f"DNS name; {_SAN_FORMS}"
+            ) from None
+        return x509.RFC822Name(f"{local}@{ascii_domain}")
     if not (value.isascii() and _URI.fullmatch(value)):
         raise PcanbError(
             f"{value[:80]!r} is not a URI (ASCII, a scheme such as https:, no spaces); {_SAN_FORMS}"

@@ -170,6 +170,15 @@ def _utc(when: datetime | None) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def whole_days(delta: timedelta) -> int:
+    """The whole days in ``delta``, truncated toward zero (2 days 23 hours → 2, minus 2 days
+    3 hours → -2): how every ``days_to_expiry`` in pcanb counts (a ``pandas.Timedelta`` will
+    do)."""
+    micro = delta // timedelta(microseconds=1)
+    days = abs(micro) // 86_400_000_000
+    return days if micro >= 0 else -days
+
+
 _GENERAL_NAME_PREFIXES: dict[type, str] = {
     x509.DNSName: "DNS:",
     x509.IPAddress: "IP:",
@@ -756,10 +765,10 @@ class Certificate(_Decoded[x509.Certificate]):
         return True
 
     def days_to_expiry(self, now: datetime | None = None) -> int:
-        """Whole days from ``now`` (default: :meth:`now`) until notAfter; negative once expired."""
-        return (self.not_after - (_utc(now) if now is not None else self.now())) // timedelta(
-            days=1
-        )
+        """Whole days from ``now`` (default: :meth:`now`) until notAfter, truncated toward zero
+        (:func:`whole_days`: 2.9 days left is 2, expired 2.1 days ago is -2); negative once
+        expired a whole day."""
+        return whole_days(self.not_after - (_utc(now) if now is not None else self.now()))
 
     def is_valid_at(self, when: datetime | None = None) -> bool:
         """True when ``when`` (default: :meth:`now`; naive means UTC) lies within
@@ -1049,9 +1058,31 @@ class Crl(_Decoded[x509.CertificateRevocationList]):
             {"serial_hex": "string", "revocation_date": "datetime64[us, UTC]", "reason": "string"}
         )
 
-    def is_revoked(self, serial: int) -> bool:
-        """True when the CRL lists ``serial``."""
+    @property
+    def problems(self) -> list[str]:
+        """Why this CRL cannot be believed, as found when a session read it (``pca.crl(ca)``
+        checks issuer, signature and currency against the CA at the session's now); empty when
+        it can, or when nothing checked it (a CRL decoded with :meth:`load`)."""
+        return list(self.__dict__.get("_problems", ()))
+
+    def with_problems(self, problems: Iterable[str]) -> Crl:
+        """The same CRL carrying ``problems`` (see :attr:`problems`); sessions use it."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["_problems"] = tuple(problems)
+        return copy
+
+    def lists(self, serial: int) -> bool:
+        """True when the CRL lists ``serial``, whether or not the CRL can be believed."""
         return self._x509.get_revoked_certificate_by_serial_number(serial) is not None
+
+    def is_revoked(self, serial: int) -> bool | None:
+        """True when the CRL lists ``serial``, False when it does not, and ``None`` (unknown)
+        when the CRL has :attr:`problems`: a CRL that cannot be believed says neither.
+        :meth:`lists` answers what it lists regardless."""
+        if self.__dict__.get("_problems"):
+            return None
+        return self.lists(serial)
 
     def is_signature_valid(self, issuer: Certificate) -> bool:
         """True when ``issuer``'s public key verifies the CRL's signature."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -15,7 +15,7 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 
 from pcanb.errors import DecodeError
 from pcanb.x509 import der
-from pcanb.x509.decode import Certificate
+from pcanb.x509.decode import Certificate, _utc
 from pcanb.x509.revocation import CLOCK_SKEW
 
 
@@ -38,6 +38,9 @@ class OcspAnswer:
     ``signature_valid``: the response is signed by the issuer or by an authorised responder
     (``signed_by`` names which). ``matches``: it answers for the certificate's CertID (issuer
     name hash, issuer key hash, serial); ``None`` when no certificate was given to compare.
+    ``problems``: why the answer cannot be believed (:func:`answer_problems`, filled by
+    :func:`parse_response`); when there are any, ``revoked`` is ``None`` (unknown) and
+    ``cert_status`` still says what the responder said.
     """
 
     response_status: str
@@ -51,10 +54,12 @@ class OcspAnswer:
     nonce: bytes | None = None
     signed_by: str | None = None
     matches: bool | None = None
+    problems: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool | None:
-        if self.cert_status is None or self.cert_status == "UNKNOWN":
+        """True (REVOKED) or False (GOOD) when the answer can be believed, else ``None``."""
+        if self.problems or self.cert_status is None or self.cert_status == "UNKNOWN":
             return None
         return self.cert_status == "REVOKED"
 
@@ -126,25 +131,28 @@ def parse_response(
     *,
     certificate: Certificate | None = None,
     at: datetime | None = None,
+    nonce: bytes | None = None,
 ) -> OcspAnswer:
-    """Decode a DER OCSP response and check who signed it.
+    """Decode a DER OCSP response, check who signed it, and judge it at ``at`` (default: now).
 
     The signature must verify with the issuer's key, or with the key of a responder
     certificate the response carries that the issuer issued for id-kp-OCSPSigning and that is
-    valid at ``at`` (default: now). With ``certificate``, the answer is the SingleResponse for
-    its CertID (``matches`` says whether there is one).
+    valid at ``at``. With ``certificate``, the answer is the SingleResponse for its CertID
+    (``matches`` says whether there is one). ``nonce`` is the request's nonce, if it sent one.
+    The answer's ``problems`` are :func:`answer_problems` at ``at``.
     """
     try:
         response = ocsp.load_der_ocsp_response(encoded)
     except ValueError as exc:
         raise DecodeError(f"could not decode an OCSP response: {exc}") from None
+    moment = _utc(at)
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return OcspAnswer(response.response_status.name)
+        failed = OcspAnswer(response.response_status.name)
+        return replace(failed, problems=tuple(answer_problems(failed, at=moment)))
     signed_by = None
     if _signature_verifies(issuer, response, encoded):
         signed_by = f"the issuer ({issuer.common_name or issuer.subject})"
     else:
-        moment = at if at is not None else datetime.now(UTC)
         for embedded in response.certificates:
             responder = Certificate(embedded)
             if _authorised_responder(responder, issuer, moment) and _signature_verifies(
@@ -158,10 +166,10 @@ def parse_response(
         raise DecodeError(f"could not decode an OCSP response: {exc}") from None
     reason = single.revocation_reason.name if single.revocation_reason is not None else None
     try:
-        nonce = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     except x509.ExtensionNotFound:
-        nonce = None
-    return OcspAnswer(
+        echoed = None
+    answer = OcspAnswer(
         response_status="SUCCESSFUL",
         cert_status=single.certificate_status.name,
         revocation_time=single.revocation_time_utc,
@@ -170,10 +178,11 @@ def parse_response(
         next_update=single.next_update_utc,
         signature_valid=signed_by is not None,
         serial=single.serial_number,
-        nonce=nonce,
+        nonce=echoed,
         signed_by=signed_by,
         matches=matches,
     )
+    return replace(answer, problems=tuple(answer_problems(answer, at=moment, nonce=nonce)))
 
 
 def answer_problems(answer: OcspAnswer, *, at: datetime, nonce: bytes | None = None) -> list[str]:

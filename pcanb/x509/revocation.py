@@ -16,7 +16,13 @@ from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 from pcanb.errors import DecodeError
 from pcanb.x509.decode import Certificate, Crl, _utc
 
-__all__ = ["CLOCK_SKEW", "CRL_EXTENSIONS_PROCESSED", "crl_problems", "issuer_problem"]
+__all__ = [
+    "CLOCK_SKEW",
+    "CRL_EXTENSIONS_PROCESSED",
+    "ca_crl_problems",
+    "crl_problems",
+    "issuer_problem",
+]
 
 #: How far in the future a thisUpdate may lie before a CRL or OCSP response is refused.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -74,14 +80,42 @@ def crl_problems(
             f"{certificate.issuer!r}"
         )
     elif issuer is not None and wrong is None:
-        if not crl.is_signature_valid(issuer):
-            problems.append(f"its signature does NOT verify with the key of {_name(issuer)!r}")
-        if (
-            ExtensionOID.KEY_USAGE in issuer._extension_values
-            and "crl_sign" not in issuer.key_usage
-        ):
-            problems.append(f"{_name(issuer)!r} may not sign CRLs (keyUsage lacks cRLSign)")
+        problems += _signer_problems(crl, issuer)
     problems += _extension_problems(crl, certificate)
+    return problems + _currency_problems(crl, moment)
+
+
+def ca_crl_problems(crl: Crl, ca: Certificate, *, at: datetime | None = None) -> list[str]:
+    """Why ``crl`` is not a current CRL of the CA whose certificate is ``ca``, at ``at``
+    (default: now); empty when it is.
+
+    The CRL must be issued by the CA (its issuer is the CA's subject), signed with the CA's key,
+    the CA allowed to sign CRLs, carry no critical extension this module does not process (nor
+    be a delta CRL), and be current: thisUpdate not in the future (beyond :data:`CLOCK_SKEW`),
+    nextUpdate present and not passed. Which certificates it covers is not judged here
+    (:func:`crl_problems` does, for one certificate).
+    """
+    moment = _utc(at)
+    problems = []
+    if crl.x509.issuer != ca.x509.subject:
+        problems.append(f"the CRL is issued by {crl.issuer!r}, not by this CA ({ca.subject!r})")
+    else:
+        problems += _signer_problems(crl, ca)
+    problems += _extension_problems(crl, None)
+    return problems + _currency_problems(crl, moment)
+
+
+def _signer_problems(crl: Crl, issuer: Certificate) -> list[str]:
+    problems = []
+    if not crl.is_signature_valid(issuer):
+        problems.append(f"its signature does NOT verify with the key of {_name(issuer)!r}")
+    if ExtensionOID.KEY_USAGE in issuer._extension_values and "crl_sign" not in issuer.key_usage:
+        problems.append(f"{_name(issuer)!r} may not sign CRLs (keyUsage lacks cRLSign)")
+    return problems
+
+
+def _currency_problems(crl: Crl, moment: datetime) -> list[str]:
+    problems = []
     if crl.this_update > moment + CLOCK_SKEW:
         problems.append(
             f"its thisUpdate {crl.this_update:%Y-%m-%d %H:%M}Z is in the future "
@@ -97,7 +131,9 @@ def crl_problems(
     return problems
 
 
-def _extension_problems(crl: Crl, certificate: Certificate) -> list[str]:
+def _extension_problems(crl: Crl, certificate: Certificate | None) -> list[str]:
+    """The CRL's extensions pcanb cannot honour; with ``certificate``, also its scope and the
+    certificate's entry."""
     try:
         extensions = list(crl.x509.extensions)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
@@ -111,8 +147,10 @@ def _extension_problems(crl: Crl, certificate: Certificate) -> list[str]:
                 f"it carries a critical extension pcanb does not process "
                 f"({ext.oid._name} {ext.oid.dotted_string})"
             )
-        elif isinstance(ext.value, x509.IssuingDistributionPoint):
+        elif isinstance(ext.value, x509.IssuingDistributionPoint) and certificate is not None:
             problems += _scope_problems(ext.value, certificate)
+    if certificate is None:
+        return problems
     entry = crl.x509.get_revoked_certificate_by_serial_number(certificate.serial)
     if entry is not None:
         try:
