@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 KEY_ALGORITHMS = (
     "RSA_2048", "RSA_3072", "RSA_4096",
@@ -224,3 +225,23 @@ def parse_serial(text: str) -> int:
     if not cleaned or not re.fullmatch(r"[0-9a-f]+", cleaned):
         raise ValueError(f"not a hexadecimal serial number: {text!r}")
     return int(cleaned, 16)
+
+
+# S3 endpoints a URL (a CRL distribution point) may name: virtual-hosted
+# (bucket.s3[.region].amazonaws.com) or path-style (s3[.region].amazonaws.com/bucket).
+_S3_VIRTUAL_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$"
+)
+_S3_PATH_HOST = re.compile(r"^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
+
+
+def s3_object_of(url: str) -> tuple[str, str] | None:
+    """(bucket, key) when ``url`` points straight at an object on S3's endpoints, else ``None``."""
+    parts = urlsplit(url)
+    host, path = (parts.hostname or "").lower(), unquote(parts.path.lstrip("/"))
+    if match := _S3_VIRTUAL_HOST.match(host):
+        return match["bucket"], path
+    if _S3_PATH_HOST.match(host) and "/" in path:
+        bucket, key = path.split("/", 1)
+        return bucket, key
+    return None

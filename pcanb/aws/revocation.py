@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -17,7 +16,7 @@ from pcanb.aws.authorities import get_certificate_authority_certificate
 from pcanb.aws.certificates import get_certificate
 from pcanb.aws.chains import issuing_ca
 from pcanb.errors import PcanbError
-from pcanb.vocab import REVOCATION_REASONS, Arn, serial_to_aws
+from pcanb.vocab import REVOCATION_REASONS, Arn, s3_object_of, serial_to_aws
 from pcanb.x509.decode import Certificate, Crl
 from pcanb.x509.ocsp import OcspAnswer, build_request, parse_response
 from pcanb.x509.revocation import ca_crl_problems, crl_problems, issuer_problem
@@ -262,25 +261,6 @@ class RevocationCheck:
         return pd.DataFrame(self.sources, columns=["source", "url", "revoked", "detail"])
 
 
-# S3 endpoints a CDP may name: virtual-hosted (bucket.s3[.region].amazonaws.com) or path-style.
-_S3_VIRTUAL_HOST = re.compile(
-    r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$"
-)
-_S3_PATH_HOST = re.compile(r"^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
-
-
-def _s3_object_of(url: str) -> tuple[str, str] | None:
-    """(bucket, key) when ``url`` points straight at an S3 object, else ``None``."""
-    parts = urlsplit(url)
-    host, path = (parts.hostname or "").lower(), unquote(parts.path.lstrip("/"))
-    if match := _S3_VIRTUAL_HOST.match(host):
-        return match["bucket"], path
-    if _S3_PATH_HOST.match(host) and "/" in path:
-        bucket, key = path.split("/", 1)
-        return bucket, key
-    return None
-
-
 def _fetch_crl(pca: Pca, url: str) -> tuple[int, bytes, str]:
     """(HTTP status, body, note) of a CDP URL, fetched as a relying party does (anonymous GET).
 
@@ -289,7 +269,7 @@ def _fetch_crl(pca: Pca, url: str) -> tuple[int, bytes, str]:
     note says relying parties cannot fetch it (the most common CRL misconfiguration on AWS).
     """
     status, _, body = pca.http("GET", url, b"")
-    located = _s3_object_of(url) if status == 403 else None
+    located = s3_object_of(url) if status == 403 else None
     if located is None:
         return status, body, ""
     try:

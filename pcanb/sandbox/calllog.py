@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pcanb.sandbox.errors import escape_surrogates
 from pcanb.sandbox.store import Store
 
 _BLOB_MEMBERS = {"Csr", "Certificate", "CertificateChain"}
@@ -50,9 +51,7 @@ def _shorten(value: Any, depth: int = 0) -> Any:
 
 def _storable(value: Any) -> Any:
     """Text SQLite can store: lone surrogates (valid in a JSON string, not in UTF-8) escaped."""
-    if isinstance(value, str) and not value.isascii():
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    return value
+    return escape_surrogates(value) if isinstance(value, str) else value
 
 
 def _json(value: Any) -> str | None:

@@ -15,12 +15,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pcanb.sandbox import ocsp
+from pcanb.vocab import s3_object_of
 
 _OCSP_HOST = re.compile(r"^ocsp\.acm-pca\.[a-z0-9-]+\.amazonaws\.com$")
-_VIRTUAL_HOST = re.compile(
-    r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$"
-)
-_PATH_HOST = re.compile(r"^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
 
 
 def _cnames(sandbox: Any) -> tuple[set[str], dict[str, str]]:
@@ -75,7 +72,7 @@ def fetch(
             )
         content_type = "application/pkix-crl" if key.endswith(".crl") else "binary/octet-stream"
         return 200, {"Content-Type": content_type}, data
-    if _VIRTUAL_HOST.match(host) or _PATH_HOST.match(host):
+    if s3_object_of(url) is not None:
         # S3 itself: an anonymous GET, answered as S3 answers one (403 unless the object is
         # public through its ACL or the bucket policy, and Block Public Access allows it).
         return sandbox.s3.handle(method, url, {"Host": parts.netloc}, b"")

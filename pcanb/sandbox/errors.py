@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def escape_surrogates(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates (valid in a JSON string, not in UTF-8) written as
+    ``\\udXXX`` escapes, so it can go into UTF-8 text: a message, CBOR, SQLite."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class ServiceError(Exception):
     """An AWS error: ``code`` goes to ``__type`` on the wire, ``message`` to ``message``."""
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import cbor2
 from botocore.model import Shape
 
-from pcanb.sandbox.errors import ServiceError
+from pcanb.sandbox.errors import ServiceError, escape_surrogates
 from pcanb.sandbox.shapes import operation_model, service_model
 
 PROTOCOL = "rpc-v2-cbor"
@@ -152,7 +152,7 @@ class CborCodec:
 
     def error(self, error: ServiceError, request_id: str) -> tuple[int, dict[str, str], bytes]:
         # CBOR text is UTF-8: a lone surrogate quoted in a message goes as a \uXXXX escape.
-        message = error.message.encode("utf-8", "backslashreplace").decode("utf-8")
+        message = escape_surrogates(error.message)
         body = cbor2.dumps({"__type": error_type(error.code), "message": message})
         headers = {
             "x-amzn-RequestId": request_id,

@@ -21,7 +21,7 @@ import botocore.loaders
 import botocore.model
 from botocore.model import OperationModel, Shape
 
-from pcanb.sandbox.errors import ServiceError, ValidationException
+from pcanb.sandbox.errors import ServiceError, ValidationException, escape_surrogates
 
 _MAX_REPORTED = 10
 _MATCHED_LIMIT = 4096
@@ -72,14 +72,6 @@ def _path(parent: str, member: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-def _escaped(text: str) -> str:
-    """``text`` with lone UTF-16 surrogates written as ``\\udXXX`` escapes, so a message that
-    quotes it can be encoded (UTF-8, CBOR text, SQLite) and still shows what was sent."""
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _java_text(value: Any, out: list[str], budget: int) -> int:
     """Append ``value`` to ``out`` as Java's ``toString`` writes it (lists ``[a, b]``,
     structures ``{Key=a}``, ``true``/``false``, ``null``); stop once more than ``budget``
@@ -122,13 +114,13 @@ def _shown(value: Any) -> str:
     if value is None:
         return "null"
     if not isinstance(value, dict | list):
-        return f"'{_escaped(_scalar_text(value))}'"
+        return f"'{escape_surrogates(_scalar_text(value))}'"
     out: list[str] = []
     _java_text(value, out, _MAX_SHOWN)
     text = "".join(out)
     if len(text) > _MAX_SHOWN:
         text = text[:_MAX_SHOWN] + "..."
-    return f"'{_escaped(text)}'"
+    return f"'{escape_surrogates(text)}'"
 
 
 def _fail(problems: list[str], value: Any, path: str, constraint: str) -> None:
