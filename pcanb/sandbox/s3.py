@@ -673,6 +673,17 @@ _UNEMULATED = {
 }
 
 
+def _canned_acl(req: _Request) -> str:
+    """The canned ACL (``x-amz-acl``) a Put…Acl request sets; ACL documents are not emulated."""
+    if req.body.strip():
+        raise _not_implemented("AccessControlPolicy documents (only canned ACLs, x-amz-acl)")
+    acl = req.headers.get("x-amz-acl")
+    if acl is None:
+        message = "Your request was missing a required header"
+        raise S3Error(400, "MissingSecurityHeader", message, MissingHeaderName="x-amz-acl")
+    return acl
+
+
 def _is_anonymous(req: _Request) -> bool:
     """Who calls: any signed request (header or presigned URL) is the account owner, as
     signatures are not checked; an unsigned one is anonymous. Anonymous callers may only read
@@ -1407,12 +1418,7 @@ class S3:
         one while Block Public Access blocks public ACLs."""
         bucket = req.bucket or ""
         record = self._require_bucket(bucket)
-        if req.body.strip():
-            raise _not_implemented("AccessControlPolicy documents (only canned ACLs, x-amz-acl)")
-        acl = req.headers.get("x-amz-acl")
-        if acl is None:
-            message = "Your request was missing a required header"
-            raise S3Error(400, "MissingSecurityHeader", message, MissingHeaderName="x-amz-acl")
+        acl = _canned_acl(req)
         if acl not in _CANNED_ACLS | {"log-delivery-write"}:
             raise _invalid_argument("", "x-amz-acl", acl)
         # "Requests to set ACLs or update ACLs fail": private ones too [inferred for private and
@@ -1769,12 +1775,7 @@ class S3:
         bucket, key = req.bucket or "", req.key or ""
         record = self._require_bucket(bucket)
         _check_version(req.query)
-        if req.body.strip():
-            raise _not_implemented("AccessControlPolicy documents (only canned ACLs, x-amz-acl)")
-        acl = req.headers.get("x-amz-acl")
-        if acl is None:
-            message = "Your request was missing a required header"
-            raise S3Error(400, "MissingSecurityHeader", message, MissingHeaderName="x-amz-acl")
+        acl = _canned_acl(req)
         if self._find(bucket, key) is None:
             raise _no_such_key(key)
         self._check_object_acl(record, acl)

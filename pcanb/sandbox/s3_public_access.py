@@ -104,14 +104,19 @@ def _narrowed(condition: Any) -> bool:
     return False
 
 
+def _statements(text: str | None) -> list[Any]:
+    """The statements of a bucket policy's JSON text (none when it has no policy or no JSON)."""
+    if not text:
+        return []
+    try:
+        return _as_list(json.loads(text).get("Statement"))
+    except (ValueError, AttributeError):
+        return []
+
+
 def is_public_policy(text: str | None) -> bool:
     """Whether a bucket policy grants access to everyone (an Allow for ``*`` not narrowed)."""
-    if not text:
-        return False
-    try:
-        statements = _as_list(json.loads(text).get("Statement"))
-    except (ValueError, AttributeError):
-        return False
+    statements = _statements(text)
     for statement in statements:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
@@ -137,12 +142,7 @@ def policy_lets_anyone_read(text: str | None, bucket: str, key: str) -> bool:
     covering the action and the object, and no Deny for everyone that covers them. A statement
     with a Condition is not taken as granting anything: the sandbox cannot tell whether an
     anonymous request meets it (source IP, VPC, referer…) [inferred]."""
-    if not text:
-        return False
-    try:
-        statements = _as_list(json.loads(text).get("Statement"))
-    except (ValueError, AttributeError):
-        return False
+    statements = _statements(text)
     resource = f"arn:aws:s3:::{bucket}/{key}"
     allowed = False
     for statement in statements:
