@@ -1987,7 +1987,10 @@ class S3:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except (FileExistsError, NotADirectoryError):
-                raise _clash(key) from None
+                # Also what mkdir says when a concurrent delete prunes the directory between
+                # its attempt and its check: a clash only if a file really stands in the way.
+                self._check_clash(bucket, key, path)
+                continue
             except FileNotFoundError:
                 continue
             try:
